@@ -1,0 +1,58 @@
+"""Heatmaps of all three methods for a few images, from one capture: what the book's figures draw."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from .capture import Capture, ScoreKind, capture
+from .data import load_rgb
+from .methods import METHODS, normalised_heatmaps, upsample
+from .models import Classifier
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A batch explained: ``pixels`` (``B x 3 x H x W`` in [0, 1]), the capture, and per method
+    the min-max normalised heatmaps at feature-map resolution (``B x h x w``) and upsampled
+    to the image (``B x H x W``)."""
+
+    pixels: Tensor
+    targets: Tensor
+    score_kind: ScoreKind
+    captured: Capture
+    heatmaps: dict[str, Tensor]
+    upsampled: dict[str, Tensor]
+
+    @property
+    def activations(self) -> Tensor:
+        return self.captured.activations
+
+    @property
+    def gradients(self) -> Tensor:
+        return self.captured.gradients[self.score_kind]
+
+
+def load_pixels(classifier: Classifier, paths: Sequence[str | Path]) -> Tensor:
+    """Images at ``paths`` as the classifier's ``B x 3 x H x W`` pixels in [0, 1]."""
+    return torch.stack([classifier.to_pixels(load_rgb(path)) for path in paths])
+
+
+def explain(
+    classifier: Classifier, pixels: Tensor, targets: Sequence[int] | Tensor, score_kind: ScoreKind = "pre_softmax"
+) -> Explanation:
+    """Grad-CAM, Grad-CAM+ and Grad-CAM++ heatmaps of ``targets`` (one class per image) from one capture."""
+    device = classifier.device
+    pixels = pixels.to(device)
+    targets = torch.as_tensor(targets, dtype=torch.long, device=device)
+    captured = capture(
+        classifier.network, classifier.layer, classifier.normalise(pixels), targets, (score_kind,), tap=classifier.tap
+    )
+    heatmaps = {m: normalised_heatmaps(captured.activations, captured.gradients[score_kind], m) for m in METHODS}
+    size = (pixels.shape[-2], pixels.shape[-1])
+    upsampled = {m: upsample(h, size).squeeze(1) for m, h in heatmaps.items()}
+    return Explanation(pixels.cpu(), targets.cpu(), score_kind, captured, heatmaps, upsampled)

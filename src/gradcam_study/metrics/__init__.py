@@ -1,0 +1,122 @@
+"""Explanation maps and the relative performance of two attribution methods (section 4).
+
+Probabilities on explanation maps can underflow to 0 in float32; the study therefore
+keeps log-probabilities (``log_softmax``), and every function here works in logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+from torch import Tensor
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def explanation_maps(pixels: Tensor, heatmaps: Tensor, normalise: Callable[[Tensor], Tensor]) -> Tensor:
+    r"""Explanation maps, eq. (15): :math:`E = I \odot H`, then the model's input normalisation.
+
+    ``pixels`` is ``B x 3 x H x W`` in [0, 1]; ``heatmaps`` is ``B x 1 x H x W``, min-max
+    normalised and upsampled to the image size.
+    """
+    return normalise(pixels * heatmaps)
+
+
+def log_relative_performance(log_p_a: npt.ArrayLike, log_p_b: npt.ArrayLike) -> FloatArray:
+    r"""Per-image log relative performance :math:`\log(p_A / p_B) = \log p_A - \log p_B`."""
+    return np.asarray(log_p_a, dtype=np.float64) - np.asarray(log_p_b, dtype=np.float64)
+
+
+def relative_performance(log_p_a: npt.ArrayLike, log_p_b: npt.ArrayLike) -> float:
+    r"""Relative performance of A vs B over a data set, eqs. (16)-(17).
+
+    .. math::
+        RP_{A,B} = \Big(\prod_i \frac{p_A^i}{p_B^i}\Big)^{1/N}
+                 = \exp\Big(\frac{1}{N}\sum_i \log\frac{p_A^i}{p_B^i}\Big)
+    """
+    log_rp = log_relative_performance(log_p_a, log_p_b)
+    if log_rp.size == 0:
+        return float("nan")
+    return float(np.exp(log_rp.mean()))
+
+
+@dataclass(frozen=True)
+class LogRelativePerformanceSummary:
+    """Table 2's form: mean and standard deviation of the per-image log relative performance."""
+
+    mean: float
+    std: float
+    count: int
+
+
+def summarise_log_relative_performance(log_rp: npt.ArrayLike) -> LogRelativePerformanceSummary:
+    """Mean and (sample, ``ddof=1``) standard deviation of per-image log relative performances."""
+    values = np.asarray(log_rp, dtype=np.float64)
+    std = float(values.std(ddof=1)) if values.size > 1 else float("nan")
+    mean = float(values.mean()) if values.size else float("nan")
+    return LogRelativePerformanceSummary(mean=mean, std=std, count=int(values.size))
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    low: float
+    high: float
+    level: float
+    resamples: int
+
+
+def bootstrap_relative_performance(
+    log_rp: npt.ArrayLike, *, level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> ConfidenceInterval:
+    """Percentile bootstrap interval of the relative performance, resampling images with a seeded generator."""
+    values = np.asarray(log_rp, dtype=np.float64)
+    if values.size < 2:
+        return ConfidenceInterval(float("nan"), float("nan"), level, resamples)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.exp(np.quantile(means, [tail, 1 - tail]))
+    return ConfidenceInterval(float(low), float(high), level, resamples)
+
+
+@dataclass(frozen=True)
+class SignedRankTest:
+    statistic: float
+    p_value: float
+
+
+def wilcoxon_signed_rank(log_rp: npt.ArrayLike) -> SignedRankTest:
+    """Paired Wilcoxon signed-rank test of "median log relative performance = 0" (two-sided)."""
+    values = np.asarray(log_rp, dtype=np.float64)
+    if np.count_nonzero(values) == 0:
+        # Identical methods: no evidence against equality, and scipy would divide by zero.
+        return SignedRankTest(statistic=float("nan"), p_value=1.0)
+    result = stats.wilcoxon(values, zero_method="wilcox")
+    return SignedRankTest(statistic=float(result.statistic), p_value=float(result.pvalue))
+
+
+def pearson_per_image(maps_a: Tensor, maps_b: Tensor) -> Tensor:
+    """Pearson correlation between corresponding maps of two ``B x ...`` batches (NaN where a map is constant)."""
+    a = maps_a.flatten(start_dim=1).double()
+    b = maps_b.flatten(start_dim=1).double()
+    a = a - a.mean(dim=1, keepdim=True)
+    b = b - b.mean(dim=1, keepdim=True)
+    return (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
+
+
+__all__ = [
+    "ConfidenceInterval",
+    "LogRelativePerformanceSummary",
+    "SignedRankTest",
+    "bootstrap_relative_performance",
+    "explanation_maps",
+    "log_relative_performance",
+    "pearson_per_image",
+    "relative_performance",
+    "summarise_log_relative_performance",
+    "wilcoxon_signed_rank",
+]
