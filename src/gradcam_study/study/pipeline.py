@@ -81,6 +81,7 @@ def run_study(
         skipped=skipped,
         store_path=store_path,
         seconds=float(meta.get("seconds", 0.0)),
+        data_root=root,
     )
 
 

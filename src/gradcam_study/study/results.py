@@ -59,6 +59,12 @@ class StudyResults:
     skipped: pd.DataFrame
     store_path: Path
     seconds: float
+    #: The image folder; ``images["path"]`` is relative to it.
+    data_root: Path
+
+    def image_path(self, image: int) -> Path:
+        """Where image ``image`` (an index of :attr:`images`) is on disk."""
+        return self.data_root / self.images.loc[image, "path"]
 
     @property
     def score_kinds(self) -> tuple[ScoreKind, ...]:
