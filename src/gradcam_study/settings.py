@@ -67,9 +67,9 @@ def profile_name(explicit: str | None = None) -> str:
     return explicit or os.environ.get(PROFILE_ENV) or "quick"
 
 
-def device(explicit: str | torch.device | None = None) -> torch.device:
-    """The torch device: argument, else ``GRADCAM_STUDY_DEVICE``, else CUDA when present, else CPU."""
-    chosen = explicit or os.environ.get(DEVICE_ENV)
+def device(explicit: str | torch.device | None = None, default: str | None = None) -> torch.device:
+    """The torch device: argument, else ``GRADCAM_STUDY_DEVICE``, else ``default``, else CUDA when present, else CPU."""
+    chosen = explicit or os.environ.get(DEVICE_ENV) or default
     if chosen:
         return torch.device(chosen)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

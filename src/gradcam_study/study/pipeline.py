@@ -144,12 +144,11 @@ def run_profile(
     chosen: Profile = profile(settings.profile_name(name))
     configured = settings.configured_data_dir(data)
     root = configured or _fetch(chosen.dataset, settings.cache_dir(cache))
-    configured_device = device or os.environ.get(settings.DEVICE_ENV) or chosen.device
     return run_study(
         with_overrides(chosen.config, **overrides),
         root,
         cache=cache,
-        device=configured_device,
+        device=settings.device(device, default=chosen.device),
         batch_size=batch_size or chosen.batch_size,
         num_workers=num_workers,
         progress=progress,

@@ -1,0 +1,151 @@
+"""The Grad-CAM family's arithmetic against closed forms, each other and edge cases."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gradcam_study.methods import (
+    METHODS,
+    alpha_denominator_terms,
+    class_activation_map,
+    general_base_alphas,
+    grad_cam_plus_plus_alphas,
+    grad_cam_plus_plus_alphas_divided,
+    grad_cam_plus_plus_weights,
+    grad_cam_plus_weights,
+    grad_cam_weights,
+    min_max_normalise,
+    normalised_heatmaps,
+    upsample,
+)
+
+
+@pytest.fixture
+def maps() -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    activations = torch.rand(3, 4, 5, 6, generator=generator, dtype=torch.float64) * 2
+    gradients = torch.randn(3, 4, 5, 6, generator=generator, dtype=torch.float64) * 0.1
+    gradients[0, 0, 0, :3] = 0.0  # some exact zeros, as ReLU networks give
+    return activations, gradients
+
+
+def test_grad_cam_weights_are_spatial_means_of_gradients() -> None:
+    gradients = torch.tensor([[[[1.0, -3.0], [2.0, 4.0]]]])
+    assert grad_cam_weights(torch.ones_like(gradients), gradients).item() == pytest.approx(1.0)
+
+
+def test_grad_cam_plus_weights_average_positive_gradients_only() -> None:
+    gradients = torch.tensor([[[[1.0, -3.0], [2.0, 4.0]]]])
+    assert grad_cam_plus_weights(torch.ones_like(gradients), gradients).item() == pytest.approx(7.0 / 4)
+
+
+def test_grad_cam_plus_equals_grad_cam_when_every_gradient_is_positive(maps) -> None:
+    activations, gradients = maps
+    positive = gradients.abs() + 1e-3
+    torch.testing.assert_close(grad_cam_plus_weights(activations, positive), grad_cam_weights(activations, positive))
+    assert not torch.allclose(grad_cam_plus_weights(activations, gradients), grad_cam_weights(activations, gradients))
+
+
+def test_alphas_closed_form_on_a_single_map() -> None:
+    activations = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=torch.float64)  # sum 10
+    gradients = torch.tensor([[[[0.1, -0.1], [0.0, 0.05]]]], dtype=torch.float64)
+    expected = torch.tensor([[[[1 / 3.0, 1 / 1.0], [0.0, 1 / 2.5]]]], dtype=torch.float64)
+    torch.testing.assert_close(grad_cam_plus_plus_alphas(activations, gradients), expected)
+    # eq. (4): only the positive gradients count, each weighted by its alpha.
+    assert grad_cam_plus_plus_weights(activations, gradients).item() == pytest.approx(0.1 / 3 + 0.05 / 2.5)
+
+
+def test_eq9_equals_eq13_wherever_both_are_defined(maps) -> None:
+    activations, gradients = maps
+    nine = grad_cam_plus_plus_alphas(activations, gradients)
+    thirteen = grad_cam_plus_plus_alphas_divided(activations, gradients)
+    torch.testing.assert_close(nine, thirteen)
+    assert (nine[gradients == 0] == 0).all()
+
+
+def test_general_base_e_is_eq9_and_other_bases_differ(maps) -> None:
+    activations, gradients = maps
+    torch.testing.assert_close(general_base_alphas(activations, gradients, math.e), grad_cam_plus_plus_alphas(activations, gradients))
+    assert not torch.allclose(general_base_alphas(activations, gradients, 10.0), grad_cam_plus_plus_alphas(activations, gradients))
+    with pytest.raises(ValueError, match="base"):
+        general_base_alphas(activations, gradients, 1.0)
+
+
+def test_zero_denominator_gives_zero_alpha_and_finite_weights() -> None:
+    # sum A = 4 and g = -0.5: 2 g^2 + 4 g^3 = 0.5 - 0.5 = 0, and 2 + 4 g = 0.
+    activations = torch.ones(1, 1, 2, 2, dtype=torch.float64)
+    gradients = torch.full((1, 1, 2, 2), -0.5, dtype=torch.float64)
+    for alphas in (
+        grad_cam_plus_plus_alphas(activations, gradients),
+        grad_cam_plus_plus_alphas_divided(activations, gradients),
+        general_base_alphas(activations, gradients),
+    ):
+        assert torch.equal(alphas, torch.zeros_like(alphas))
+    assert torch.isfinite(grad_cam_plus_plus_weights(activations, gradients)).all()
+
+
+def test_all_zero_gradients_give_zero_weights_and_zero_heatmaps() -> None:
+    activations = torch.rand(2, 3, 4, 4)
+    gradients = torch.zeros_like(activations)
+    for method in METHODS:
+        heatmaps = normalised_heatmaps(activations, gradients, method)
+        assert torch.equal(heatmaps, torch.zeros_like(heatmaps)), method
+        assert torch.isfinite(heatmaps).all()
+
+
+def test_epsilon_is_added_to_the_denominator() -> None:
+    activations = torch.ones(1, 1, 1, 1, dtype=torch.float64)
+    gradients = torch.full((1, 1, 1, 1), 0.5, dtype=torch.float64)  # g^2 = .25, denominator .5 + .125
+    assert grad_cam_plus_plus_alphas(activations, gradients).item() == pytest.approx(0.25 / 0.625)
+    assert grad_cam_plus_plus_alphas(activations, gradients, epsilon=0.375).item() == pytest.approx(0.25)
+
+
+def test_denominator_terms_are_map_sums_times_gradients() -> None:
+    activations = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    gradients = torch.tensor([[[[0.1, -0.2], [0.0, 1.0]]]])
+    torch.testing.assert_close(alpha_denominator_terms(activations, gradients), 10 * gradients)
+
+
+def test_heatmap_is_relu_of_weighted_sum() -> None:
+    activations = torch.tensor([[[[1.0, 0.0]], [[0.0, 1.0]]]])  # 1 x 2 x 1 x 2
+    weights = torch.tensor([[2.0, -1.0]])
+    torch.testing.assert_close(class_activation_map(activations, weights), torch.tensor([[[2.0, 0.0]]]))
+
+
+def test_min_max_normalisation_per_image_and_constant_maps() -> None:
+    heatmaps = torch.stack([torch.tensor([[1.0, 3.0], [2.0, 5.0]]), torch.full((2, 2), 7.0)])
+    normalised = min_max_normalise(heatmaps)
+    torch.testing.assert_close(normalised[0], torch.tensor([[0.0, 0.5], [0.25, 1.0]]))
+    assert torch.equal(normalised[1], torch.zeros(2, 2))
+
+
+def test_upsample_is_bilinear_and_keeps_the_range() -> None:
+    heatmaps = min_max_normalise(torch.rand(2, 7, 7))
+    upsampled = upsample(heatmaps, (224, 224))
+    assert upsampled.shape == (2, 1, 224, 224)
+    assert upsampled.min() >= 0 and upsampled.max() <= 1
+    constant = upsample(torch.full((1, 3, 3), 0.5), (9, 9))
+    torch.testing.assert_close(constant, torch.full((1, 1, 9, 9), 0.5))
+
+
+def test_batched_methods_equal_per_image_methods(maps) -> None:
+    activations, gradients = maps
+    for method in METHODS:
+        batched = normalised_heatmaps(activations, gradients, method)
+        for i in range(activations.shape[0]):
+            single = normalised_heatmaps(activations[i : i + 1], gradients[i : i + 1], method)
+            torch.testing.assert_close(batched[i : i + 1], single)
+
+
+def test_grad_cam_plus_plus_with_half_alphas_is_a_multiple_of_grad_cam_plus(maps) -> None:
+    # eq. (14): alpha = 1/2 everywhere makes the weights (Z/2) times Grad-CAM+'s.
+    activations, gradients = maps
+    zero_sum = torch.zeros_like(activations)  # sum_ab A = 0 makes every defined alpha exactly 1/2
+    positive = gradients.clamp(min=0)
+    half_weights = (0.5 * positive).sum(dim=(-2, -1))
+    area = activations.shape[-1] * activations.shape[-2]
+    torch.testing.assert_close(half_weights, area / 2 * grad_cam_plus_weights(zero_sum, gradients))
+    torch.testing.assert_close(grad_cam_plus_plus_weights(zero_sum, gradients), half_weights)

@@ -1,0 +1,130 @@
+"""The model registry: layers, shapes, weights from disk or a (local) server, and the offline error."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from gradcam_study.capture import capture
+from gradcam_study.models import MODELS, WeightsUnavailableError, load_classifier, torchvision_weights_loader
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "maps"),
+    [("vgg16", "features.29", (512, 14, 14)), ("resnet50", "layer4", (2048, 7, 7)), ("efficientnet_lite0", "_avg_pooling", (1280, 7, 7))],
+)
+def test_default_layers_give_the_last_feature_maps(name: str, layer: str, maps: tuple[int, int, int]) -> None:
+    torch.manual_seed(0)
+    classifier = load_classifier(name, pretrained=False)
+    assert classifier.layer == layer
+    pixels = torch.rand(2, 3, 224, 224)
+    captured = capture(classifier.network, classifier.layer, classifier.normalise(pixels), torch.tensor([1, 2]), tap=classifier.tap)
+    assert captured.activations.shape == (2, *maps)
+    assert captured.gradients["pre_softmax"].shape == (2, *maps)
+    assert captured.logits.shape == (2, 1000)
+
+
+def test_vgg16_layer_is_the_relu_after_the_last_convolution() -> None:
+    network = load_classifier("vgg16", pretrained=False).network
+    assert isinstance(network.get_submodule("features.28"), nn.Conv2d)
+    assert isinstance(network.get_submodule("features.29"), nn.ReLU)
+
+
+def test_explicit_layer_overrides_the_default() -> None:
+    classifier = load_classifier("resnet50", pretrained=False, layer="layer3")
+    assert (classifier.layer, classifier.tap) == ("layer3", "output")
+
+
+def test_to_pixels_resizes_crops_and_keeps_unit_range() -> None:
+    from PIL import Image
+
+    classifier = load_classifier("efficientnet_lite0", pretrained=False)
+    pixels = classifier.to_pixels(Image.new("RGB", (10, 10), (255, 0, 0)))
+    assert pixels.shape == (3, 224, 224)
+    assert pixels.min() >= 0 and pixels.max() <= 1
+
+
+def test_efficientnet_lite0_loads_its_packaged_weights() -> None:
+    classifier = load_classifier("efficientnet_lite0")
+    assert classifier.spec.mean == (0.498, 0.498, 0.498)
+    assert not any(p.requires_grad for p in classifier.network.parameters())
+
+
+def test_unknown_model() -> None:
+    with pytest.raises(ValueError, match="known: efficientnet_lite0"):
+        load_classifier("alexnet")
+
+
+class TinyNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+
+
+def serve_bytes(payload: bytes) -> tuple[http.server.ThreadingHTTPServer, int]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+@pytest.fixture
+def hub_dir(tmp_path: Path):
+    """torch's hub folder moved into ``tmp_path`` for the test, and put back after."""
+    previous = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / "hub"))
+    yield tmp_path / "hub"
+    torch.hub.set_dir(previous)
+
+
+def test_weights_download_from_a_server_and_are_hash_checked(hub_dir: Path) -> None:
+    reference = TinyNet()
+    buffer = io.BytesIO()
+    torch.save(reference.state_dict(), buffer)
+    payload = buffer.getvalue()
+    digest = hashlib.sha256(payload).hexdigest()[:8]
+    server, port = serve_bytes(payload)
+    try:
+        network = TinyNet()
+        torchvision_weights_loader(f"http://127.0.0.1:{port}/tiny-{digest}.pth")(network)
+        torch.testing.assert_close(network.linear.weight, reference.linear.weight)
+        assert (hub_dir / "checkpoints" / f"tiny-{digest}.pth").is_file()
+        with pytest.raises(RuntimeError, match="invalid hash value"):
+            torchvision_weights_loader(f"http://127.0.0.1:{port}/tiny-00000000.pth")(TinyNet())
+    finally:
+        server.shutdown()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_offline_weights_error_says_where_to_put_the_file(hub_dir: Path) -> None:
+    with pytest.raises(WeightsUnavailableError) as error:
+        torchvision_weights_loader(f"http://127.0.0.1:{closed_port()}/vgg16-397923af.pth")(TinyNet())
+    message = str(error.value)
+    assert str(hub_dir / "checkpoints" / "vgg16-397923af.pth") in message
+    assert "efficientnet_lite0" in message
+
+
+def test_registry_names_the_three_models() -> None:
+    assert set(MODELS) == {"efficientnet_lite0", "vgg16", "resnet50"}
