@@ -17,7 +17,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 book: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . --keep-going
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
 
 clean-book:
 	rm -rf _build

@@ -1,0 +1,302 @@
+"""Benchmark: this package's study pipeline against the same study done with pytorch-grad-cam.
+
+On the same decoded images (held in memory) and the same model and layer, for the
+pre-softmax score, it times
+
+(a) this pipeline: ``analyse_batch`` per batch (one forward + one backward, the three
+    heatmaps, alpha statistics, correlations, one evaluation forward per method);
+(b) the way a pytorch-grad-cam user would do it: ``GradCAM``, ``GradCAMPlusPlus`` and a
+    Grad-CAM+ ``BaseCAM`` subclass, each called with its own forward and backward pass,
+    then the same evaluation (explanation maps + one forward per method, log-softmax of
+    the true class);
+(c) the lower bound: one bare forward + backward per batch (``autograd.grad`` of the summed
+    target logits w.r.t. the layer's activations) and three evaluation forwards, no CAM
+    arithmetic.
+
+Decoding (``load_rgb`` + ``to_pixels``) is done once, up front, and timed separately.
+It prints images per second and the ratios a/c (target <= 1.2) and b/a (target >= 2.5);
+it never asserts. Run it on a quiet machine (check ``cat /proc/loadavg``)::
+
+    .venv/bin/python bench/benchmark.py --data /work/shared/data/imagenet-sample --images 96
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+
+from gradcam_study import settings
+from gradcam_study.capture import capture
+from gradcam_study.data import list_images, load_rgb
+from gradcam_study.metrics import explanation_maps
+from gradcam_study.models import Classifier, load_classifier, model_spec
+from gradcam_study.study.analysis import analyse_batch, log_prob_column
+
+SCORE_KIND = "pre_softmax"
+ALPHA_SAMPLE_SIZE = 256
+METHODS = ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus")
+#: pytorch-grad-cam hooks a module's *output*; EfficientNet-Lite0's last map is the input of the
+#: pooling layer (its last ReLU6 is functional), which it cannot hook. All three variants therefore
+#: explain the output of ``_bn1`` (the last batch norm, before that ReLU6).
+BENCH_LAYERS = {"efficientnet_lite0": "_bn1"}
+TARGET_A_OVER_C = 1.2
+TARGET_B_OVER_A = 2.5
+
+
+@dataclass(frozen=True)
+class Batch:
+    pixels: Tensor
+    labels: Tensor
+    image_ids: Tensor
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time this package's study pipeline (a), the same study with pytorch-grad-cam (b), "
+        "and a bare forward+backward lower bound (c), on the same in-memory images.",
+    )
+    parser.add_argument(
+        "--data",
+        default=os.environ.get(settings.DATA_ENV),
+        help=f"image folder (default: ${settings.DATA_ENV}, currently {os.environ.get(settings.DATA_ENV)!r})",
+    )
+    parser.add_argument("--images", type=int, default=96, help="number of images (default 96)")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
+    parser.add_argument("--model", default="efficientnet_lite0", help="model name (default efficientnet_lite0)")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="timed passes over the images per variant; the best is kept (default 1)"
+    )
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    args = parser.parse_args(argv)
+    if args.images < 1 or args.batch_size < 1 or args.repeats < 1:
+        parser.error("--images, --batch-size and --repeats must be positive.")
+    return args
+
+
+def synchronise(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bench_layer(model: str) -> str:
+    """The layer all three variants explain: one whose output pytorch-grad-cam can hook."""
+    if model in BENCH_LAYERS:
+        return BENCH_LAYERS[model]
+    spec = model_spec(model)
+    if spec.tap != "output":
+        sys.exit(f"No benchmark layer is known for {model!r}: its default layer is tapped at its input.")
+    return spec.layer
+
+
+def decode(classifier: Classifier, folder, count: int) -> tuple[list[Tensor], list[int], float, int]:
+    """Decode and resize the first ``count`` readable images; returns pixels, labels, seconds, skipped."""
+    pixels: list[Tensor] = []
+    labels: list[int] = []
+    skipped = 0
+    start = time.perf_counter()
+    for item in list_images(folder):
+        if len(pixels) == count:
+            break
+        try:
+            pixels.append(classifier.to_pixels(load_rgb(item.path)))
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+            skipped += 1
+            continue
+        labels.append(item.label)
+    return pixels, labels, time.perf_counter() - start, skipped
+
+
+# --------------------------------------------------------------------------------------------
+# (a) this pipeline
+
+
+def run_pipeline(classifier: Classifier, batch: Batch) -> dict[str, list[float]]:
+    result = analyse_batch(
+        classifier, batch.pixels, batch.labels, batch.image_ids, (SCORE_KIND,), alpha_sample_size=ALPHA_SAMPLE_SIZE
+    )
+    return {m: [row[log_prob_column(SCORE_KIND, m)] for row in result.rows] for m in METHODS}
+
+
+# --------------------------------------------------------------------------------------------
+# (b) pytorch-grad-cam, as its users call it
+
+
+def pytorch_grad_cam_runner(classifier: Classifier) -> Callable[[Batch], dict[str, list[float]]]:
+    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+    from pytorch_grad_cam.base_cam import BaseCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    class GradCAMPlus(BaseCAM):
+        """Grad-CAM+ (eq. 3): the spatial mean of the positive gradients."""
+
+        def __init__(self, model, target_layers, reshape_transform=None):
+            super().__init__(model, target_layers, reshape_transform)
+
+        def get_cam_weights(self, input_tensor, target_layer, target_category, activations, grads):
+            return np.mean(np.maximum(grads, 0), axis=(2, 3))
+
+    network = classifier.network
+    # pytorch-grad-cam records gradients through tensor hooks on the layer's output, which exist
+    # only when that output requires grad: give this copy trainable parameters, as users have.
+    network.requires_grad_(True)
+    target_layers = [network.get_submodule(classifier.layer)]
+    cams = {"grad_cam": GradCAM, "grad_cam_plus": GradCAMPlus, "grad_cam_plus_plus": GradCAMPlusPlus}
+
+    def run(batch: Batch) -> dict[str, list[float]]:
+        device = classifier.device
+        pixels = batch.pixels.to(device)
+        labels = batch.labels.to(device)
+        inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
+        targets = [ClassifierOutputTarget(int(label)) for label in batch.labels.tolist()]
+        out: dict[str, list[float]] = {}
+        for method, cam_class in cams.items():
+            # The README's pattern: a context manager per use, so that the hooks are released.
+            with cam_class(model=network, target_layers=target_layers) as cam:
+                maps = cam(input_tensor=inputs, targets=targets)  # B x H x W, upsampled, min-max normalised
+            heatmaps = torch.from_numpy(maps).to(device).unsqueeze(1)
+            explained = explanation_maps(pixels, heatmaps, classifier.normalise)
+            with torch.no_grad():
+                logits = network(explained.contiguous(memory_format=torch.channels_last))
+                log_probs = logits.log_softmax(dim=1).gather(1, labels.view(-1, 1)).squeeze(1)
+            out[method] = log_probs.cpu().tolist()
+        return out
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# (c) the lower bound
+
+
+def lower_bound_runner(classifier: Classifier) -> Callable[[Batch], dict[str, list[float]]]:
+    def run(batch: Batch) -> dict[str, list[float]]:
+        device = classifier.device
+        pixels = batch.pixels.to(device)
+        labels = batch.labels.to(device)
+        inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
+        captured = capture(classifier.network, classifier.layer, inputs, labels, (SCORE_KIND,), tap=classifier.tap)
+        out: dict[str, list[float]] = {}
+        with torch.no_grad():
+            for method in METHODS:  # three evaluation forwards, on the images themselves
+                logits = classifier.network(inputs)
+                out[method] = logits.log_softmax(dim=1).gather(1, labels.view(-1, 1)).squeeze(1).cpu().tolist()
+        del captured
+        return out
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def time_variant(
+    run: Callable[[Batch], dict[str, list[float]]], batches: Sequence[Batch], device: torch.device
+) -> tuple[float, dict[str, list[float]]]:
+    """Seconds for one pass over ``batches``, and the per-image log-probabilities per method."""
+    collected: dict[str, list[float]] = {m: [] for m in METHODS}
+    synchronise(device)
+    start = time.perf_counter()
+    for batch in batches:
+        for method, values in run(batch).items():
+            collected[method].extend(values)
+    synchronise(device)
+    return time.perf_counter() - start, collected
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "not met"
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            return " ".join(file.read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    folder = settings.data_dir(args.data)
+    device = torch.device(args.device)
+    layer = bench_layer(args.model)
+
+    classifier = load_classifier(args.model, layer=layer, device=device)  # (a) and (c): frozen parameters
+    grad_cam_classifier = load_classifier(args.model, layer=layer, device=device)  # (b): its own copy
+
+    print("Benchmark: gradcam_study pipeline vs pytorch-grad-cam (score: pre-softmax)")
+    print(f"  python {platform.python_version()}, torch {torch.__version__}, threads {torch.get_num_threads()} "
+          f"(interop {torch.get_num_interop_threads()}), cpus {os.cpu_count()}")
+    print(f"  device {device}, model {args.model}, layer {layer!r} (output)")
+    if args.model in BENCH_LAYERS:
+        print(f"  note: pytorch-grad-cam cannot hook {args.model}'s last map (the pooling layer's input), so all")
+        print(f"        three variants explain the output of {layer!r} instead of the study's default layer.")
+    print(f"  data {folder}")
+    print(f"  load average at start: {loadavg()}")
+
+    pixel_list, label_list, decode_seconds, skipped = decode(classifier, folder, args.images)
+    count = len(pixel_list)
+    if count == 0:
+        sys.exit("No readable image.")
+    print(f"  images {count}" + (f" ({skipped} unreadable skipped)" if skipped else "")
+          + f", batch size {args.batch_size}, repeats {args.repeats} (best kept), warm-up: 1 batch per variant")
+    print()
+    print(f"Decoding (load_rgb + to_pixels, 1 process): {count / decode_seconds:8.1f} images/s "
+          f"({1000 * decode_seconds / count:.1f} ms/image)")
+
+    pixels = torch.stack(pixel_list)
+    labels = torch.tensor(label_list, dtype=torch.long)
+    image_ids = torch.arange(count)
+    batches = [
+        Batch(pixels[i : i + args.batch_size], labels[i : i + args.batch_size], image_ids[i : i + args.batch_size])
+        for i in range(0, count, args.batch_size)
+    ]
+
+    variants: dict[str, tuple[str, Callable[[Batch], dict[str, list[float]]]]] = {
+        "a": ("this pipeline (analyse_batch)", lambda batch: run_pipeline(classifier, batch)),
+        "b": ("pytorch-grad-cam, 3 CAM objects", pytorch_grad_cam_runner(grad_cam_classifier)),
+        "c": ("lower bound: 1 fwd+bwd + 3 fwd", lower_bound_runner(classifier)),
+    }
+    for _, run in variants.values():  # warm-up
+        run(batches[0])
+        synchronise(device)
+
+    seconds: dict[str, list[float]] = {key: [] for key in variants}
+    log_probs: dict[str, dict[str, list[float]]] = {}
+    for _ in range(args.repeats):
+        for key, (_, run) in variants.items():  # interleaved, so that drift in load hits all alike
+            elapsed, log_probs[key] = time_variant(run, batches, device)
+            seconds[key].append(elapsed)
+    best = {key: min(values) for key, values in seconds.items()}
+
+    print()
+    for key, (label, _) in variants.items():
+        runs = ", ".join(f"{s:.2f}" for s in seconds[key])
+        print(f"({key}) {label:<32} {count / best[key]:8.1f} images/s  "
+              f"({1000 * best[key] / count:6.1f} ms/image; pass times s: {runs})")
+    a_over_c = best["a"] / best["c"]
+    b_over_a = best["b"] / best["a"]
+    print()
+    print(f"a/c = {a_over_c:.2f}   (target <= {TARGET_A_OVER_C}: {verdict(a_over_c <= TARGET_A_OVER_C)})")
+    print(f"b/a = {b_over_a:.2f}   (target >= {TARGET_B_OVER_A}: {verdict(b_over_a >= TARGET_B_OVER_A)})")
+    print()
+    print("Agreement of (a) and (b), log p(true class) on explanation maps, |a - b| over images:")
+    for method in METHODS:
+        difference = np.abs(np.asarray(log_probs["a"][method]) - np.asarray(log_probs["b"][method]))
+        print(f"  {method:<20} median {statistics.median(difference):.2e}, max {difference.max():.2e}")
+    print(f"load average at end: {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()
