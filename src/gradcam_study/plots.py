@@ -12,9 +12,17 @@ from torch import Tensor
 
 from .methods import METHOD_LABELS
 from .explain import Explanation
+from .study.results import Provenance
 
 #: A book page's text width, in inches.
 PAGE_WIDTH = 7.0
+
+
+def show_caption(provenance: Provenance, **kwargs: object) -> None:
+    """Display the provenance line every figure and table of the book carries, in italics."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"*{provenance.caption(**kwargs)}*"))
 
 
 def as_image(pixels: Tensor) -> np.ndarray:

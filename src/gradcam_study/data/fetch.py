@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..settings import DATA_ENV
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .. import settings
 from ..data import LabelledImage, LabelledImageDataset, collate, list_images

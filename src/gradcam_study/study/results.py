@@ -17,6 +17,7 @@ from ..metrics import (
     summarise_log_relative_performance,
     wilcoxon_signed_rank,
 )
+from ..models import Classifier, load_classifier
 from .analysis import SQUEEZED_ALPHA_BINS, log_prob_column
 from .config import DEFAULT_THRESHOLD, StudyConfig
 from .store import ResultStore
@@ -61,6 +62,16 @@ class StudyResults:
     seconds: float
     #: The image folder; ``images["path"]`` is relative to it.
     data_root: Path
+
+    def load_classifier(self) -> Classifier:
+        """The classifier this study explained (same weights, layer and device), for single-image figures."""
+        return load_classifier(
+            self.config.model,
+            pretrained=self.config.pretrained,
+            layer=self.config.layer,
+            tap=self.config.tap,
+            device=self.provenance.device,
+        )
 
     def image_path(self, image: int) -> Path:
         """Where image ``image`` (an index of :attr:`images`) is on disk."""
