@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from conftest import sample_folder
+from gradcam_study import paper
 from gradcam_study.data import imagenet_classes
 from gradcam_study.study import StudyConfig, log_prob_column, run_profile, run_study, select_images
 from gradcam_study.study import pipeline
@@ -48,7 +49,10 @@ def test_rows_and_tables(small_folder: Path, tmp_path: Path) -> None:
     assert table1.shape == (3, 2) and np.isfinite(table1.to_numpy()).all()
     # Relative performance is a geometric mean: GC++/GC = (GC++/GC+) (GC+/GC).
     assert table1.iloc[0, 0] == pytest.approx(table1.iloc[1, 0] * table1.iloc[2, 0])
+    pd.testing.assert_index_equal(paper.table1().index, table1.index)
+    pd.testing.assert_index_equal(paper.table1().columns, table1.columns)
     table2 = results.table2(threshold=0.0)
+    pd.testing.assert_index_equal(paper.table2().columns, table2.columns)
     assert table2.columns.tolist() == [("pre-softmax", "mean"), ("pre-softmax", "std"), ("post-softmax", "mean"), ("post-softmax", "std")]
     assert (results.images["pre_softmax_alpha_count"] > 0).all()
     alphas, terms, histogram = results.alpha_arrays("pre_softmax")

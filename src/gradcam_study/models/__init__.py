@@ -154,6 +154,14 @@ def model_spec(name: str) -> ModelSpec:
         raise ValueError(f"Unknown model {name!r}; known: {', '.join(MODELS)}.") from None
 
 
+def resolve_layer_and_tap(spec: ModelSpec, layer: str | None = None, tap: Tap | None = None) -> tuple[str, Tap]:
+    """The layer to explain and which side of it to record: the model's defaults unless given.
+
+    An explicit layer is tapped at its output unless ``tap`` says otherwise.
+    """
+    return layer or spec.layer, tap or (spec.tap if layer is None else "output")
+
+
 def load_classifier(
     name: str,
     *,
@@ -179,11 +187,12 @@ def load_classifier(
             transforms.ToTensor(),
         ]
     )
+    layer, tap = resolve_layer_and_tap(spec, layer, tap)
     return Classifier(
         spec=spec,
         network=network,
-        layer=layer or spec.layer,
-        tap=tap or (spec.tap if layer is None else "output"),
+        layer=layer,
+        tap=tap,
         to_pixels=to_pixels,
         normalise=transforms.Normalize(spec.mean, spec.std),
     )
@@ -196,5 +205,6 @@ __all__ = [
     "WeightsUnavailableError",
     "load_classifier",
     "model_spec",
+    "resolve_layer_and_tap",
     "torchvision_weights_loader",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..capture import SCORE_KINDS, ScoreKind
+from ..capture import SCORE_KINDS, ScoreKind, Tap
 from ..data import LabelledImage
 
 #: Images whose post-softmax probability of the true class exceeds this are kept (section 4).
@@ -29,7 +29,7 @@ class StudyConfig:
 
     model: str = "efficientnet_lite0"
     layer: str | None = None
-    tap: str | None = None
+    tap: Tap | None = None
     score_kinds: tuple[ScoreKind, ...] = SCORE_KINDS
     limit: int | None = None
     pretrained: bool = True

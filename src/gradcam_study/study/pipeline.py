@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .. import settings
 from ..data import LabelledImage, LabelledImageDataset, collate, list_images
-from ..models import Classifier, load_classifier
+from ..models import Classifier, load_classifier, model_spec, resolve_layer_and_tap
 from .analysis import analyse_batch
 from .config import Profile, StudyConfig, profile, select_images, study_key, with_overrides
 from .results import Provenance, StudyResults
@@ -51,13 +51,11 @@ def run_study(
     images = select_images(list_images(root), config.limit)
     key = study_key(config, images, root, chosen_device.type)
     store_path = settings.cache_dir(cache) / "results" / f"{key}.sqlite"
-    classifier = load_classifier(
-        config.model, pretrained=config.pretrained, layer=config.layer, tap=config.tap, device=chosen_device
-    )
+    layer, tap = resolve_layer_and_tap(model_spec(config.model), config.layer, config.tap)
     provenance = Provenance(
         profile=profile_name,
         model=config.model,
-        layer=f"{classifier.layer} ({classifier.tap})",
+        layer=f"{layer} ({tap})",
         dataset=dataset_label or root.name,
         images=len(images),
         device=str(chosen_device),
@@ -68,6 +66,10 @@ def run_study(
         pending = [batch for batch in batches if not set(batch) <= done]
         store.set_meta(config=asdict(config), provenance=asdict(provenance), total=len(images))
         if pending:
+            # Loaded only when there is work: a finished study is read back without touching the weights.
+            classifier = load_classifier(
+                config.model, pretrained=config.pretrained, layer=config.layer, tap=config.tap, device=chosen_device
+            )
             _stream(store, classifier, root, images, pending, config, chosen_device, num_workers, progress, len(done))
         meta = store.meta()
         frame, skipped = store.images(), store.skipped()
