@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -99,9 +101,6 @@ def _stream(
     progress: bool,
     already_done: int,
 ) -> None:
-    if device.type == "cuda":
-        torch.backends.cudnn.allow_tf32 = config.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = config.allow_tf32
     workers = default_workers() if num_workers is None else num_workers
     loader = DataLoader(
         LabelledImageDataset(images, classifier.to_pixels),
@@ -113,20 +112,31 @@ def _stream(
     paths = {i: str(image.path.relative_to(root)) for i, image in enumerate(images)}
     started = time.perf_counter()
     previous = float(store.meta().get("seconds", 0.0))
-    with tqdm(total=len(images), initial=already_done, unit="img", disable=not progress, desc=config.model) as bar:
+    bar = tqdm(total=len(images), initial=already_done, unit="img", disable=not progress, desc=config.model)
+    with bar, _tf32(config.allow_tf32):
         for batch in loader:
             for item in batch.skipped:
                 log.warning("Skipped %s: %s", item.path, item.reason)
-            result = (
-                analyse_batch(
+            rows, alphas = [], {}
+            if len(batch.indices):
+                result = analyse_batch(
                     classifier, batch.pixels, batch.labels, batch.indices, config.score_kinds, config.alpha_sample_size
                 )
-                if len(batch.indices)
-                else None
-            )
-            store.write_batch(result.rows if result else [], paths, result.alphas if result else {}, batch.skipped)
+                rows, alphas = result.rows, result.alphas
+            store.write_batch(rows, paths, alphas, batch.skipped)
             store.set_meta(seconds=previous + time.perf_counter() - started)
             bar.update(len(batch.indices) + len(batch.skipped))
+
+
+@contextmanager
+def _tf32(allowed: bool) -> Iterator[None]:
+    """TF32 on CUDA only when asked for (it changes results slightly), restored afterwards."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = allowed
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
 def run_profile(
