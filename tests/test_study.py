@@ -58,6 +58,13 @@ def test_rows_and_tables(small_folder: Path, tmp_path: Path) -> None:
     alphas, terms, histogram = results.alpha_arrays("pre_softmax")
     assert len(alphas) == len(terms) == 8 * CONFIG.alpha_sample_size
     assert histogram.sum() == results.images["pre_softmax_alpha_count"].sum()
+    extremes = results.alpha_extremes("pre_softmax")
+    assert extremes["non-zero alphas"] == histogram.sum()
+    assert extremes["smallest alpha"] <= alphas.min() and extremes["largest alpha"] >= alphas.max()
+    assert 0 < extremes["share |alpha - 1/2| <= 0.03"] <= 1
+    farthest = results.farthest_alpha_from_half("pre_softmax")
+    assert len(farthest) == 8
+    assert farthest.max() == pytest.approx(max(abs(extremes["smallest alpha"] - 0.5), abs(extremes["largest alpha"] - 0.5)))
     assert "profile custom; model efficientnet_lite0" in results.provenance.caption()
 
 

@@ -38,6 +38,23 @@ def overlay(ax: Axes, pixels: Tensor, heatmap: Tensor, title: str = "", alpha: f
     ax.axis("off")
 
 
+def alphas_against_terms(ax: Axes, terms: np.ndarray, alphas: np.ndarray, highlight: int | None = None) -> None:
+    """Alphas against their denominator terms ``t`` (section 3.4), with eq. (13)'s hyperbola ``1/(2+t)``, its
+    pole at ``t = -2`` and, if given, the unit ``highlight`` circled; symmetric-log alpha axis."""
+    ax.scatter(terms, alphas, s=10, alpha=0.6, edgecolors="none", label="alphas", zorder=3)
+    curve = np.linspace(min(terms.min(), -2.5), max(terms.max(), 0.5), 8001)
+    for branch, name in ((curve[curve < -2 - 1e-4], None), (curve[curve > -2 + 1e-4], r"$1/(2+t)$")):
+        ax.plot(branch, 1 / (2 + branch), color="tab:red", lw=0.8, label=name, zorder=2)
+    ax.axvline(-2, color="grey", ls="--", lw=0.8, label="pole t = -2")
+    if highlight is not None:
+        ax.scatter([terms[highlight]], [alphas[highlight]], s=50, facecolors="none", edgecolors="black",
+                   label=f"most extreme alpha ({alphas[highlight]:.4g})")
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_xlabel(r"denominator term $t=\sum_{ab}A^k_{ab}\,g^{kc}_{ij}$")
+    ax.set_ylabel(r"$\alpha^{kc}_{ij}$ (symmetric log scale)")
+    ax.legend(fontsize=8)
+
+
 def heatmap_grid(explanation: Explanation, titles: Sequence[str], methods: Sequence[str] | None = None) -> Figure:
     """One row per image: the image, then each method's heatmap over it (Figure 5's layout)."""
     methods = list(methods or METHOD_LABELS)

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from tqdm import tqdm
 
 from ..settings import DATA_ENV
+from .images import imagenet_classes
 
 # Full hash of the commit known as bc69043e: the version of gallery.md stored at that commit in
 # EliSchwartz/imagenet-sample-images (read through the search tool's index of that repository).
@@ -468,17 +469,13 @@ def _single_folder(dataset: Path, archive: Path) -> Path:
 
 def _check_imagenet_sample(folder: Path, expected_images: int) -> None:
     images = [path.name for path in folder.glob("*.JPEG") if path.is_file()]
-    wnids = {name.partition("_")[0] for name in images if _is_sample_name(name)}
+    known = {c.wnid for c in imagenet_classes()}
+    wnids = {wnid for name in images if (wnid := name.partition("_")[0]) in known}
     if len(images) != expected_images or len(wnids) != expected_images:
         raise DownloadError(
             f"{folder} should hold {expected_images} images <wnid>_<name>.JPEG of distinct classes; "
-            f"found {len(images)} .JPEG files with {len(wnids)} distinct WordNet ids."
+            f"found {len(images)} .JPEG files with {len(wnids)} distinct ImageNet wnids."
         )
-
-
-def _is_sample_name(name: str) -> bool:
-    wnid, _, rest = name.partition("_")
-    return len(wnid) == 9 and wnid[0] == "n" and wnid[1:].isdigit() and len(rest) > len(".JPEG")
 
 
 def _check_imagenetv2(folder: Path, spec: ImageNetV2Variant) -> None:

@@ -18,7 +18,7 @@ from ..metrics import (
     wilcoxon_signed_rank,
 )
 from ..models import Classifier, load_classifier
-from .analysis import SQUEEZED_ALPHA_BINS, log_prob_column
+from .analysis import NEAR_HALF, SQUEEZED_ALPHA_BINS, log_prob_column
 from .config import DEFAULT_THRESHOLD, StudyConfig
 from .store import ResultStore
 
@@ -138,6 +138,36 @@ class StudyResults:
                     }
                 )
         return pd.DataFrame.from_records(records).set_index(["methods", "score"])
+
+    def alpha_extremes(self, kind: ScoreKind = "pre_softmax") -> pd.Series:
+        """The data set's non-zero alphas (eq. (9)) in a few numbers, from the per-image rows: how many, the
+        extremes, how many stray beyond ``|alpha - 1/2| > 1/2`` (outside [0, 1]) and in how many images, the
+        share within ``NEAR_HALF`` of 1/2, and the extremes of the denominator term ``t`` of eq. (13)."""
+        frame = self.images
+        count = frame[f"{kind}_alpha_count"].sum()
+        far = frame[f"{kind}_alpha_far_from_half"]
+        smallest_term = frame[f"{kind}_denominator_term_min"].min()
+        return pd.Series(
+            {
+                "non-zero alphas": count,
+                "smallest alpha": frame[f"{kind}_alpha_min"].min(),
+                "largest alpha": frame[f"{kind}_alpha_max"].max(),
+                "count |alpha - 1/2| > 0.5": far.sum(),
+                "share |alpha - 1/2| > 0.5": far.sum() / count,
+                "images with such an alpha": int((far > 0).sum()),
+                f"share |alpha - 1/2| <= {NEAR_HALF}": frame[f"{kind}_alpha_near_half"].sum() / count,
+                "smallest term t": smallest_term,
+                "largest term t": frame[f"{kind}_denominator_term_max"].max(),
+                "images with a term below -2": int((frame[f"{kind}_denominator_term_min"] < -2).sum()),
+                "2 + smallest term": 2 + smallest_term,
+            },
+            name=SCORE_KIND_LABELS[kind],
+        )
+
+    def farthest_alpha_from_half(self, kind: ScoreKind = "pre_softmax") -> pd.Series:
+        """Per image, the largest ``|alpha - 1/2|`` of its non-zero alphas."""
+        frame = self.images
+        return np.maximum((frame[f"{kind}_alpha_max"] - 0.5).abs(), (frame[f"{kind}_alpha_min"] - 0.5).abs())
 
     def alpha_arrays(self, kind: ScoreKind = "pre_softmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pooled per-image samples of non-zero alphas and of their denominator terms, and the
