@@ -1,4 +1,11 @@
-"""Heatmaps of all three methods for a few images, from one capture: what the book's figures draw."""
+"""Heatmaps of all three methods for a few images, from one capture: what the book's figures draw.
+
+>>> from gradcam_study.models import load_classifier
+>>> classifier = load_classifier("efficientnet_lite0", pretrained=False)   # doctest: +SKIP
+>>> explained = explain(classifier, pixels, [281], layer="_blocks.15")       # doctest: +SKIP
+>>> explained.upsampled["grad_cam_plus"].shape                               # doctest: +SKIP
+torch.Size([1, 224, 224])
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .capture import Capture, ScoreKind, capture
+from .capture import Capture, ScoreKind, capture_layers
 from .data import load_rgb
 from .methods import METHODS, normalised_heatmaps, upsample
 from .models import Classifier
@@ -17,13 +24,14 @@ from .models import Classifier
 
 @dataclass(frozen=True)
 class Explanation:
-    """A batch explained: ``pixels`` (``B x 3 x H x W`` in [0, 1]), the capture, and per method
+    """A batch explained at one layer: ``pixels`` (``B x 3 x H x W`` in [0, 1]), the capture, and per method
     the min-max normalised heatmaps at feature-map resolution (``B x h x w``) and upsampled
     to the image (``B x H x W``)."""
 
     pixels: Tensor
     targets: Tensor
     score_kind: ScoreKind
+    layer: str
     captured: Capture
     heatmaps: dict[str, Tensor]
     upsampled: dict[str, Tensor]
@@ -43,16 +51,21 @@ def load_pixels(classifier: Classifier, paths: Sequence[str | Path]) -> Tensor:
 
 
 def explain(
-    classifier: Classifier, pixels: Tensor, targets: Sequence[int] | Tensor, score_kind: ScoreKind = "pre_softmax"
+    classifier: Classifier,
+    pixels: Tensor,
+    targets: Sequence[int] | Tensor,
+    score_kind: ScoreKind = "pre_softmax",
+    layer: str | None = None,
 ) -> Explanation:
-    """Grad-CAM, Grad-CAM+ and Grad-CAM++ heatmaps of ``targets`` (one class per image) from one capture."""
+    """Grad-CAM, Grad-CAM+ and Grad-CAM++ heatmaps of ``targets`` (one class per image) at ``layer`` (a layer
+    key; default: the model's last map), from one capture."""
+    layer = layer or classifier.spec.layer
     device = classifier.device
     pixels = pixels.to(device)
     targets = torch.as_tensor(targets, dtype=torch.long, device=device)
-    captured = capture(
-        classifier.network, classifier.layer, classifier.normalise(pixels), targets, (score_kind,), tap=classifier.tap
-    )
+    inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
+    captured = capture_layers(classifier.network, [layer], inputs, targets, (score_kind,)).layer(layer)
     heatmaps = {m: normalised_heatmaps(captured.activations, captured.gradients[score_kind], m) for m in METHODS}
     size = (pixels.shape[-2], pixels.shape[-1])
     upsampled = {m: upsample(h, size).squeeze(1) for m, h in heatmaps.items()}
-    return Explanation(pixels.cpu(), targets.cpu(), score_kind, captured, heatmaps, upsampled)
+    return Explanation(pixels.cpu(), targets.cpu(), score_kind, layer, captured, heatmaps, upsampled)

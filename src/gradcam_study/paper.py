@@ -1,14 +1,14 @@
 """The paper's reported values (Lerma & Lucas 2022): references to compare against, never results.
 
-Only what survived the extraction of the paper's text is here (see ``shared/paper/README.md``
-of the project); the score threshold of section 4 and the alpha extremes of section 3.4 were lost.
+Only what the text of the paper available to this book states is here (see ``shared/paper/README.md``
+of the project); the score threshold of section 4 and the alpha extremes of section 3.4 are not stated there.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .methods import METHOD_PAIRS, pair_label
+from .display import METHOD_PAIRS, pair_label
 
 SETTING = "VGG16 (block5_conv3) on ImageNetV2 MatchedFrequency"
 IMAGES = 10_000
@@ -36,3 +36,32 @@ def table2() -> pd.DataFrame:
         },
         index=_PAIRS,
     )
+
+
+#: The paper's values are stated with 2 decimals.
+DECIMALS = 2
+
+
+def beside(ours: pd.DataFrame, reference: pd.DataFrame, same_setting: bool) -> pd.DataFrame:
+    """Our table and the paper's side by side, one column group per column of ``ours``.
+
+    A "difference (ours − paper)" column is added only when ``same_setting`` (the paper profile): a
+    difference between another model and data set and the paper's means nothing, so there the paper's
+    value stands beside ours, labelled as another setting.
+    """
+    paper_label = "paper" if same_setting else f"paper ({SETTING}: another setting)"
+    reference = reference.reindex(index=ours.index, columns=ours.columns)
+    parts = {}
+    for column in ours.columns:
+        parts[(column, "this build")] = ours[column]
+        parts[(column, paper_label)] = reference[column]
+        if same_setting:
+            parts[(column, "difference (ours − paper)")] = ours[column] - reference[column]
+    return pd.concat(parts, axis=1)
+
+
+def styled_beside(frame: pd.DataFrame, digits: int = 3):
+    """A :func:`beside` table for display: our values with ``digits`` decimals, the paper's with the 2 it states,
+    an en dash where a value is missing."""
+    paper_columns = [column for column in frame.columns if str(column[-1]).startswith("paper")]
+    return frame.style.format(precision=digits, na_rep="–").format(precision=DECIMALS, subset=paper_columns)

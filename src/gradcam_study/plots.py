@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter
 from torch import Tensor
 
-from .methods import METHOD_LABELS
+from .display import METHOD_LABELS
 from .explain import Explanation
-from .study.results import Provenance
 
 #: A book page's text width, in inches.
 PAGE_WIDTH = 7.0
-
-
-def show_caption(provenance: Provenance, **kwargs: object) -> None:
-    """Display the provenance line every figure and table of the book carries, in italics."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(f"*{provenance.caption(**kwargs)}*"))
 
 
 def as_image(pixels: Tensor) -> np.ndarray:
@@ -68,5 +63,61 @@ def heatmap_grid(explanation: Explanation, titles: Sequence[str], methods: Seque
         axes[row, 0].axis("off")
         for column, method in enumerate(methods, start=1):
             overlay(axes[row, column], explanation.pixels[row], explanation.upsampled[method][row], METHOD_LABELS[method])
+    figure.tight_layout()
+    return figure
+
+
+def sweep_figure(
+    summary: pd.DataFrame,
+    titles: Mapping[str, str],
+    xlabel: str,
+    connect: bool = True,
+    tick_labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """One panel per quantity of a sweep (a tidy frame with columns ``setting``, ``position``, ``kind``, ``pair``,
+    ``quantity``, ``value``, ``low``, ``high``): the relative performance of each pair with its interval (log axis),
+    then the per-setting quantities; settings along the x axis in their order, one colour per score kind. ``connect``
+    joins the points of ordered settings (layers by depth), not of unordered ones (models); ``tick_labels`` shortens
+    the names on the x axis."""
+    panels = [("relative_performance", pair) for pair in dict.fromkeys(summary.loc[summary["pair"] != "", "pair"])]
+    panels += [(quantity, "") for quantity in dict.fromkeys(summary.loc[summary["pair"] == "", "quantity"])]
+    columns = 3
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(PAGE_WIDTH, 2.9 * rows), squeeze=False, sharex=True)
+    settings = list(dict.fromkeys(summary["setting"]))
+    kinds = list(dict.fromkeys(summary["kind"]))
+    palette = dict(zip(kinds, sns.color_palette(n_colors=len(kinds))))
+    for ax, (quantity, pair) in zip(axes.flat, panels):
+        part = summary[(summary["quantity"] == quantity) & (summary["pair"] == pair)]
+        for offset, kind in zip(np.linspace(-0.12, 0.12, len(kinds)), kinds):
+            rows_of_kind = part[part["kind"] == kind].set_index("setting").loc[settings]
+            x = np.arange(len(settings)) + offset
+            style = "o-" if connect else "o"
+            if quantity == "relative_performance":
+                error = [rows_of_kind["value"] - rows_of_kind["low"], rows_of_kind["high"] - rows_of_kind["value"]]
+                ax.errorbar(x, rows_of_kind["value"], yerr=error, fmt=style, ms=3, lw=1, capsize=2,
+                            color=palette[kind], label=kind.replace("_", "-"))
+            else:
+                ax.plot(x, rows_of_kind["value"], style, ms=3, lw=1, color=palette[kind], label=kind.replace("_", "-"))
+        if quantity == "relative_performance":
+            # Ratios: a ratio and its inverse lie symmetrically about 1 on a log axis.
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+            ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
+            ax.axhline(1, color="grey", lw=0.8, ls="--")
+            first, second = pair.split("/")
+            ax.set_title(f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}", fontsize=8)
+        else:
+            ax.set_title(titles.get(quantity, quantity), fontsize=8)
+        if quantity == "far_from_half":
+            ax.set_yscale("symlog", linthresh=1)
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        names = [tick_labels.get(setting, setting) for setting in settings] if tick_labels else settings
+        ax.set_xticks(range(len(settings)), names, rotation=60, ha="right", fontsize=7)
+        ax.set_xlabel(xlabel, fontsize=8)
+    axes.flat[0].legend(fontsize=7, title="score", title_fontsize=7)
     figure.tight_layout()
     return figure

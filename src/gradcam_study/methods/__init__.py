@@ -1,7 +1,8 @@
 """The Grad-CAM family: channel weights as pure functions of ``(A, g)``, and heatmaps.
 
 Every method is a function ``(activations, gradients) -> weights``, so that one
-capture (one forward, one backward) serves all of them.
+capture (one forward, one backward) serves all of them. Labels for display live in
+:mod:`gradcam_study.display`; this package is arithmetic only.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from torch import Tensor
 
 from .heatmap import class_activation_map, min_max_normalise, upsample
 from .weights import (
+    CONSTANT_WITHIN_MAPS_RTOL,
+    NonZeroAlphas,
     alpha_denominator_terms,
+    constant_within_maps,
     general_base_alphas,
     grad_cam_plus_plus_alphas,
     grad_cam_plus_plus_alphas_divided,
     grad_cam_plus_plus_weights,
     grad_cam_plus_weights,
     grad_cam_weights,
+    nonzero_alphas,
+    within_map_spread,
 )
 
 WeightFunction = Callable[[Tensor, Tensor], Tensor]
@@ -30,25 +36,6 @@ METHODS: dict[str, WeightFunction] = {
     "grad_cam_plus_plus": grad_cam_plus_plus_weights,
 }
 
-#: How the book and the tables print each method.
-METHOD_LABELS: dict[str, str] = {
-    "grad_cam": "Grad-CAM",
-    "grad_cam_plus": "Grad-CAM+",
-    "grad_cam_plus_plus": "Grad-CAM++",
-}
-
-#: The pairs of Table 1 and Table 2, "first vs second".
-METHOD_PAIRS: tuple[tuple[str, str], ...] = (
-    ("grad_cam_plus_plus", "grad_cam"),
-    ("grad_cam_plus", "grad_cam"),
-    ("grad_cam_plus_plus", "grad_cam_plus"),
-)
-
-
-def pair_label(first: str, second: str) -> str:
-    """``"Grad-CAM++ vs Grad-CAM"`` for ``("grad_cam_plus_plus", "grad_cam")``."""
-    return f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}"
-
 
 def normalised_heatmaps(activations: Tensor, gradients: Tensor, method: str) -> Tensor:
     """Min-max normalised heatmap (eq. (2)) of ``method`` at feature-map resolution, ``B x H x W``."""
@@ -57,12 +44,13 @@ def normalised_heatmaps(activations: Tensor, gradients: Tensor, method: str) -> 
 
 
 __all__ = [
+    "CONSTANT_WITHIN_MAPS_RTOL",
     "METHODS",
-    "METHOD_LABELS",
-    "METHOD_PAIRS",
+    "NonZeroAlphas",
     "WeightFunction",
     "alpha_denominator_terms",
     "class_activation_map",
+    "constant_within_maps",
     "general_base_alphas",
     "grad_cam_plus_plus_alphas",
     "grad_cam_plus_plus_alphas_divided",
@@ -70,7 +58,8 @@ __all__ = [
     "grad_cam_plus_weights",
     "grad_cam_weights",
     "min_max_normalise",
+    "nonzero_alphas",
     "normalised_heatmaps",
-    "pair_label",
     "upsample",
+    "within_map_spread",
 ]

@@ -9,6 +9,7 @@ Gradients".
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -56,11 +57,19 @@ def grad_cam_plus_plus_alphas(activations: Tensor, gradients: Tensor, epsilon: f
 
     :math:`\alpha = 0` where :math:`g = 0` and where the denominator is 0. ``epsilon`` is
     added to the denominator, as pytorch-grad-cam does (``1e-6`` there); the default 0 is
-    the formula as the paper writes it.
+    the formula as the paper writes it. The ratio is formed in float64 and returned in the
+    gradients' dtype: in float32, :math:`g^2` underflows to 0 for :math:`|g|` below about
+    1e-22 (post-softmax gradients of confident predictions), which would set every alpha to 0.
+
+    >>> import torch
+    >>> A, g = torch.ones(1, 1, 2, 2), torch.full((1, 1, 2, 2), 1e-30)
+    >>> grad_cam_plus_plus_alphas(A, g)[0, 0, 0, 0].item()
+    0.5
     """
+    activations, gradients, dtype = activations.double(), gradients.double(), gradients.dtype
     squared = gradients.pow(2)
     denominator = 2 * squared + _activation_sums(activations) * squared * gradients + epsilon
-    return _safe_ratio(squared, denominator, gradients != 0)
+    return _safe_ratio(squared, denominator, gradients != 0).to(dtype)
 
 
 def grad_cam_plus_plus_alphas_divided(activations: Tensor, gradients: Tensor) -> Tensor:
@@ -90,13 +99,15 @@ def general_base_alphas(activations: Tensor, gradients: Tensor, base: float = ma
     .. math::
         \alpha^k_{ij} = \frac{g_{ij}^2}{2 g_{ij}^2 + \ln a \sum_{ab} A^k_{ab}\, g_{ij}^3}
 
-    ``base = e`` gives eq. (9). :math:`\alpha = 0` where :math:`g = 0` or the denominator is 0.
+    ``base = e`` gives eq. (9). :math:`\alpha = 0` where :math:`g = 0` or the denominator is 0. Formed in
+    float64, as :func:`grad_cam_plus_plus_alphas`.
     """
     if base <= 0 or base == 1:
         raise ValueError(f"The base must be positive and different from 1, got {base}.")
+    activations, gradients, dtype = activations.double(), gradients.double(), gradients.dtype
     squared = gradients.pow(2)
     denominator = 2 * squared + math.log(base) * _activation_sums(activations) * squared * gradients
-    return _safe_ratio(squared, denominator, gradients != 0)
+    return _safe_ratio(squared, denominator, gradients != 0).to(dtype)
 
 
 def grad_cam_plus_plus_weights(activations: Tensor, gradients: Tensor, epsilon: float = 0.0) -> Tensor:
@@ -109,3 +120,60 @@ def grad_cam_plus_plus_weights(activations: Tensor, gradients: Tensor, epsilon: 
     """
     alphas = grad_cam_plus_plus_alphas(activations, gradients, epsilon)
     return (alphas * gradients.clamp(min=0)).sum(dim=_SPATIAL)
+
+
+@dataclass(frozen=True)
+class NonZeroAlphas:
+    r"""The non-zero alphas of eq. (9), flattened, with what each one is made of (float64, same order).
+
+    ``terms`` is eq. (13)'s :math:`t = \sum_{ab} A^k_{ab} g_{ij}`, ``gradients`` the unit's :math:`g_{ij}`
+    and ``activation_sums`` its map's :math:`\sum_{ab} A^k_{ab}`; ``units`` counts every unit, zero alphas included.
+    """
+
+    alphas: Tensor
+    terms: Tensor
+    gradients: Tensor
+    activation_sums: Tensor
+    units: int
+
+
+def nonzero_alphas(activations: Tensor, gradients: Tensor) -> NonZeroAlphas:
+    r"""The non-zero Grad-CAM++ alphas (eq. (9)) of ``activations``/``gradients`` (any leading shape).
+
+    An alpha is 0 exactly where the gradient vanishes (or, in theory, where eq. (9)'s denominator does),
+    and then it multiplies :math:`\mathrm{ReLU}(0) = 0`: only the non-zero ones say anything.
+
+    >>> import torch
+    >>> found = nonzero_alphas(torch.ones(1, 1, 1, 2), torch.tensor([[[[0.0, 0.5]]]]))
+    >>> found.alphas.tolist(), found.terms.tolist()
+    ([0.4], [0.5])
+    """
+    alphas = grad_cam_plus_plus_alphas(activations, gradients)
+    keep = alphas != 0
+    sums = _activation_sums(activations).expand_as(activations)
+    as_double = lambda values: values[keep].double()  # noqa: E731
+    return NonZeroAlphas(
+        alphas=as_double(alphas),
+        terms=as_double(alpha_denominator_terms(activations, gradients)),
+        gradients=as_double(gradients),
+        activation_sums=as_double(sums),
+        units=alphas.numel(),
+    )
+
+
+#: Relative tolerance of :func:`within_map_spread`'s "constant": the spread of a float32 gradient that
+#: is mathematically constant within each map is rounding, far below this share of its largest value.
+CONSTANT_WITHIN_MAPS_RTOL = 1e-6
+
+
+def within_map_spread(gradients: Tensor) -> Tensor:
+    """Per image (``B x K x H x W``), the largest spread max - min of the gradient within one feature map."""
+    return (gradients.amax(dim=_SPATIAL) - gradients.amin(dim=_SPATIAL)).amax(dim=1)
+
+
+def constant_within_maps(gradients: Tensor, rtol: float = CONSTANT_WITHIN_MAPS_RTOL) -> Tensor:
+    """Per image, whether the gradient is the same at every position of each map (up to ``rtol`` of its largest
+    absolute value). True where the layer feeds global average pooling and a linear head: then each map has a
+    single alpha, and HiResCAM equals Grad-CAM."""
+    largest = gradients.abs().flatten(start_dim=1).amax(dim=1)
+    return within_map_spread(gradients) <= rtol * largest

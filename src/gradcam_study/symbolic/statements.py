@@ -363,7 +363,7 @@ def alphas_from_exponential_score(layer: Layer = SMALL_LAYER, unit: Unit = (0, 0
 
 @dataclass(frozen=True)
 class AlphaSolution:
-    """One solution of eq. (10) in the form of eq. (11): ``alpha = t Y / R`` with the shares ``t`` summing to 1."""
+    """One solution of eq. (10) in the form of eq. (11): ``alpha = beta Y / R``, the shares ``beta`` summing to 1."""
 
     shares: dict[sp.Symbol, sp.Expr]
     alphas: dict[sp.Symbol, sp.Expr]
@@ -393,7 +393,8 @@ def underdetermined_system(layer: Layer = SMALL_LAYER, classes: int = 2) -> Unde
 
     Returns the rank of the system in the alphas and the dimension of its solution set (counted twice: by
     rank-nullity and by the free unknowns of SymPy's ``linsolve``), and two solutions of the form of eq. (11),
-    ``alpha = t Y / R``: equal shares ``t = 1/N``, and shares proportional to ``R`` (all alphas of a class equal).
+    ``alpha = beta Y / R``: equal shares ``beta = 1/N``, and shares proportional to ``R`` (all alphas of a class
+    equal).
     The ``R`` are kept as nonzero symbols, as eq. (11) requires, and ``products`` says what each one stands for.
     """
     scores = tuple(sp.Symbol(f"Y^{c + 1}") for c in range(classes))
@@ -433,7 +434,7 @@ def underdetermined_system(layer: Layer = SMALL_LAYER, classes: int = 2) -> Unde
         solved = {alphas[key]: share_of[key] * scores[key[0]] / products[key] for key in alphas}
         return AlphaSolution(
             shares={
-                sp.Symbol(f"t^{key[1] + 1},{key[0] + 1}_{key[2] + 1}{key[3] + 1}"): share_of[key] for key in alphas
+                sp.Symbol(f"beta^{key[1] + 1},{key[0] + 1}_{key[2] + 1}{key[3] + 1}"): share_of[key] for key in alphas
             },
             alphas=solved,
             share_sums=tuple(sp.simplify(sp.Add(*(share_of[key] for key in keys))) for keys in per_class),

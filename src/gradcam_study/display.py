@@ -1,0 +1,183 @@
+"""Display vocabulary: how identifiers are printed, and the provenance caption every figure and table carries.
+
+Keys and columns everywhere in the package are identifiers (``"grad_cam_plus"``, ``"pre_softmax"``,
+``"alpha_min"``); this module is the one place that turns them into labels for people. Nothing here
+computes a result.
+
+>>> pair_label("grad_cam_plus_plus", "grad_cam_plus")
+'Grad-CAM++ vs Grad-CAM+'
+>>> label("share_near_half")
+'share |alpha - 1/2| <= 0.03'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: Section 3.3's "near 1/2": within this distance (a definition of the study, printed in labels).
+NEAR_HALF = 0.03
+
+#: How the book and the tables print each method.
+METHOD_LABELS: dict[str, str] = {
+    "grad_cam": "Grad-CAM",
+    "grad_cam_plus": "Grad-CAM+",
+    "grad_cam_plus_plus": "Grad-CAM++",
+}
+
+#: The pairs of Table 1 and Table 2, "first vs second".
+METHOD_PAIRS: tuple[tuple[str, str], ...] = (
+    ("grad_cam_plus_plus", "grad_cam"),
+    ("grad_cam_plus", "grad_cam"),
+    ("grad_cam_plus_plus", "grad_cam_plus"),
+)
+
+SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax"}
+
+#: Labels of the identifiers used as keys of per-image columns and of summaries.
+LABELS: dict[str, str] = {
+    "nonzero_alphas": "non-zero alphas",
+    "alpha_min": "smallest alpha",
+    "alpha_max": "largest alpha",
+    "far_from_half": "count |alpha - 1/2| > 1/2",
+    "share_far_from_half": "share |alpha - 1/2| > 1/2",
+    "images_far_from_half": "images with such an alpha",
+    "far_at_positive_gradient": "of which at a positive gradient",
+    "share_near_half": f"share |alpha - 1/2| <= {NEAR_HALF}",
+    "term_min": "smallest term t",
+    "term_max": "largest term t",
+    "images_term_below_pole": "images with a term below -2",
+    "closest_to_pole": "smallest |2 + t|",
+    "constant_grad_cam_plus_plus_maps": "images with a constant Grad-CAM++ map",
+    "relative_performance": "relative performance",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "wilcoxon_statistic": "Wilcoxon statistic",
+    "p_value": "p-value",
+    "median_log_ratio": "median log ratio",
+    "hodges_lehmann": "Hodges-Lehmann log ratio",
+    "tost_p_value": "TOST p-value",
+    "equivalent": "equivalent within margin",
+    "images": "images",
+    "median_correlation": "median correlation",
+    "share_correlation_above": "share at or above the criterion",
+    "q05": "5th percentile",
+    "undefined": "undefined (a constant map)",
+    "nearly_equal": "nearly equal",
+}
+
+
+def label(identifier: str) -> str:
+    """The printed label of an identifier (itself when it has none): methods, score kinds, columns."""
+    for table in (METHOD_LABELS, SCORE_KIND_LABELS, LABELS):
+        if identifier in table:
+            return table[identifier]
+    return identifier
+
+
+def labelled(identifiers: Iterable[str]) -> list[str]:
+    """:func:`label` of each identifier, e.g. to rename the index of a summary before display."""
+    return [label(i) for i in identifiers]
+
+
+def pair_label(first: str, second: str) -> str:
+    """``"Grad-CAM++ vs Grad-CAM"`` for ``("grad_cam_plus_plus", "grad_cam")``."""
+    return f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}"
+
+
+def layer_label(key: str) -> str:
+    """``"_avg_pooling (input)"`` for the layer key ``"_avg_pooling:input"``; an output key is its name."""
+    name, _, tap = key.partition(":")
+    return f"{name} ({tap})" if tap else name
+
+
+def decimals(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals (relative performances are printed with 3)."""
+    return f"{value:.{digits}f}"
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits (extremes, which span orders of magnitude)."""
+    return f"{value:.{digits}g}"
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """A share in [0, 1] as a percentage with ``digits`` decimals."""
+    return f"{100 * share:.{digits}f}%"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result comes from, for every caption: profile, model, layer, data, images, device.
+
+    ``total`` is the size of the folder when the study used an evenly spread subset of it, so that
+    a caption names the subset.
+    """
+
+    profile: str
+    model: str
+    layer: str
+    dataset: str
+    images: int
+    device: str
+    total: int | None = None
+
+    def caption(self, score_kind: str | None = None, kept: int | None = None) -> str:
+        count = f"{self.images} images"
+        if self.total is not None and self.total != self.images:
+            count += f" (an evenly spread subset of {self.total})"
+        if kept is not None:
+            count += f", {kept} kept"
+        parts = [
+            f"profile {self.profile}",
+            f"model {self.model}",
+            f"layer {self.layer}",
+            f"data {self.dataset}",
+            count,
+            f"score {SCORE_KIND_LABELS.get(score_kind, score_kind) if score_kind else 'pre- and post-softmax'}",
+            f"device {self.device}",
+        ]
+        return "; ".join(parts)
+
+
+def show_caption(provenance: Provenance, **kwargs: object) -> None:
+    """Display the provenance line every figure and table of the book carries, in italics."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"*{provenance.caption(**kwargs)}*"))
+
+
+def p_value(p: float, digits: int = 2) -> str:
+    """A p-value with ``digits`` significant digits; one that underflows to 0 in floating point prints as
+    ``"< 1e-300"``, not as 0.
+
+    >>> p_value(0.0), p_value(0.01234)
+    ('< 1e-300', '0.012')
+    """
+    return "< 1e-300" if p == 0 else significant(p, digits)
+
+
+def finite_or_dash(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals, or an en dash where it is not a number (no NaN in a table)."""
+    return "–" if value is None or not math.isfinite(value) else decimals(value, digits)
+
+
+__all__ = [
+    "LABELS",
+    "METHOD_LABELS",
+    "METHOD_PAIRS",
+    "NEAR_HALF",
+    "Provenance",
+    "SCORE_KIND_LABELS",
+    "decimals",
+    "finite_or_dash",
+    "label",
+    "labelled",
+    "layer_label",
+    "p_value",
+    "pair_label",
+    "percent",
+    "show_caption",
+    "significant",
+]
