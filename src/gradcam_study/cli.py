@@ -1,4 +1,9 @@
-"""Command line: ``python -m gradcam_study run|info|fetch``."""
+"""Command line: ``python -m gradcam_study run|book|info|fetch``.
+
+A user's mistake (no data folder, a folder that does not exist, an unknown layer, no image
+passing the threshold, no network for a download) prints one line, ``error: ...`` with the way
+out, and exits with status 2; ``--debug`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,38 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from . import __version__, settings
 from .capture import SCORE_KINDS
-from .models import MODELS, model_spec
-from .study import DEFAULT_THRESHOLD, PROFILES, StudyResults, profile, run_profile
+from .display import layer_label
+from .models import MODELS, WeightsUnavailableError, model_spec
+from .study import DEFAULT_THRESHOLD, PROFILES, LayerResults, NoImageKeptError, StudyResults, profile, run_profile
+
+log = logging.getLogger(__name__)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,14 +51,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Grad-CAM vs Grad-CAM+ vs Grad-CAM++: the study of Lerma & Lucas (2022).",
     )
     parser.add_argument("--version", action="version", version=f"gradcam_study {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
         "run",
         help="run (or resume, or reuse) a study and print Tables 1 and 2",
-        description="Run a study over a data set, store one row per image in the cache (an interrupted run "
-        "resumes where it stopped; a finished one is reused at once), and print Table 1 (relative performance), "
-        "its bootstrap 95%% intervals and Wilcoxon tests, and Table 2 (mean and std of log relative performance).",
+        description="Run a study over a data set, store one row per image and layer in the cache (an interrupted "
+        "run resumes where it stopped; a finished one is reused at once), and print, per layer, Table 1 (relative "
+        "performance), its bootstrap 95%% intervals, Wilcoxon and equivalence tests, and Table 2 (mean and std of "
+        "log relative performance).",
     )
     run.add_argument(
         "--profile",
@@ -38,19 +70,28 @@ def _parser() -> argparse.ArgumentParser:
         f"ImageNetV2 MatchedFrequency, CUDA when present (default: ${settings.PROFILE_ENV} or quick)",
     )
     run.add_argument("--model", choices=sorted(MODELS), help="classifier (default: the profile's)")
-    run.add_argument("--layer", help="dotted name of the layer to explain, e.g. features.29 (default: the model's)")
+    run.add_argument(
+        "--layer",
+        action="append",
+        dest="layers",
+        metavar="LAYER",
+        help="layer to explain, by dotted name (e.g. features.29; append ':input' for a layer's input); repeat it "
+        "to explain several layers from one pass (default: the model's last map and its inner layer)",
+    )
     run.add_argument(
         "--data",
         help=f"image folder: <wnid>_*.JPEG files, ImageNetV2 folders 0..999, or wnid sub-folders "
         f"(default: ${settings.DATA_ENV}, else the profile's data set is downloaded into the cache)",
     )
     run.add_argument("--device", help=f"cpu, cuda or cuda:N (default: ${settings.DEVICE_ENV}, else the profile's)")
-    run.add_argument("--batch-size", type=int, help="images per batch (default: the profile's, 16 on CPU, 64 for paper)")
-    run.add_argument("--workers", type=int, help="image-decoding worker processes (default: up to 4, the core count)")
-    run.add_argument("--limit", type=int, help="use this many images, spread evenly over the data set")
+    run.add_argument("--batch-size", type=_positive_int,
+                     help="images per batch (default: the profile's, 16 on CPU, 64 for paper)")
+    run.add_argument("--workers", type=_non_negative_int,
+                     help="image-decoding worker processes (default: up to 4, the core count)")
+    run.add_argument("--limit", type=_positive_int, help="use this many images, spread evenly over the data set")
     run.add_argument(
         "--threshold",
-        type=float,
+        type=_probability,
         default=DEFAULT_THRESHOLD,
         help="keep images whose post-softmax probability of the true class exceeds this (default %(default)s)",
     )
@@ -58,6 +99,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--random-weights", action="store_true", help="keep the model's random weights (testing)")
     run.add_argument("--tf32", action="store_true", help="allow TF32 on CUDA: faster, changes results slightly")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    book = commands.add_parser(
+        "book",
+        help="compute every study the book reads (with progress), before building it",
+        description="Compute, or read back, every study the book's chapters read, in the profile of "
+        f"${settings.PROFILE_ENV} (or --profile), with a progress bar per study. With --stamp, the studies' keys "
+        "are written there, and when they differ from the previous build's, --execution-cache is removed so that "
+        "every chapter reruns against the new results.",
+    )
+    book.add_argument("--profile", choices=sorted(PROFILES), default=None, help="default: $GRADCAM_STUDY_PROFILE or quick")
+    book.add_argument("--stamp", type=Path, help="file holding the keys of the studies of the last build")
+    book.add_argument("--execution-cache", type=Path, help="the book's execution cache (jupyter-cache folder)")
+    book.add_argument("--quiet", action="store_true", help="no progress bars")
 
     commands.add_parser("info", help="print the resolved data, model, device and cache locations")
 
@@ -67,10 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def format_tables(results: StudyResults, threshold: float) -> str:
-    """Table 1 with its bootstrap intervals and Wilcoxon tests, and Table 2, as text."""
-    kept = len(results.kept(threshold))
-    statistics = results.statistics(threshold)
+def format_tables(results: LayerResults, threshold: float) -> str:
+    """Table 1 with its bootstrap intervals, Wilcoxon and equivalence tests, and Table 2, as text, for one layer.
+
+    Raises :class:`NoImageKeptError` when no image passes ``threshold``.
+    """
+    kept = len(results.require_kept(threshold))
+    statistics = results.statistics(threshold).drop(columns=["first", "second", "kind"])
     lines = [
         results.provenance.caption(kept=kept),
         f"Kept {kept} of {len(results.images)} images (post-softmax probability of the true class > {threshold}); "
@@ -79,7 +136,8 @@ def format_tables(results: StudyResults, threshold: float) -> str:
         "Table 1: relative performance",
         results.table1(threshold).to_string(float_format="{:.3f}".format),
         "",
-        "Bootstrap 95% intervals and Wilcoxon signed-rank tests of the log relative performance",
+        "Bootstrap 95% intervals, Wilcoxon signed-rank tests (direction: median log ratio) and equivalence tests "
+        "(TOST, margin 5%) of the log relative performance",
         statistics.to_string(float_format="{:.3g}".format),
         "",
         "Table 2: log relative performance",
@@ -92,50 +150,79 @@ def _info() -> str:
     chosen = profile(settings.profile_name())
     spec = model_spec(chosen.config.model)
     data = settings.configured_data_dir()
+    import torch
+
     rows = {
         "version": __version__,
         "profile": f"{chosen.name} ({settings.PROFILE_ENV}): {chosen.description}",
-        "model": f"{spec.name}, layer {chosen.config.layer or spec.layer} ({spec.tap}): {spec.description}",
+        "model": f"{spec.name}, layers {', '.join(map(layer_label, chosen.config.resolved_layers()))}: {spec.description}",
         "data": f"{data} ({settings.DATA_ENV})" if data else f"not set ({settings.DATA_ENV}); would fetch {chosen.dataset}",
-        "device": f"{settings.device(default=chosen.device)} (cuda available: {__import__('torch').cuda.is_available()})",
+        "device": f"{settings.device(default=chosen.device)} (cuda available: {torch.cuda.is_available()})",
         "cache": str(settings.cache_dir()),
         "score kinds": ", ".join(SCORE_KINDS),
     }
     return "\n".join(f"{name:>12}: {value}" for name, value in rows.items())
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean a user's mistake or a missing resource, not a bug: one line, no traceback."""
+    from .data import EmptyFolderError
+    from .data.fetch import DownloadError, OfflineError
+
+    return (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, EmptyFolderError, OfflineError,
+            DownloadError, WeightsUnavailableError, settings.DataNotFoundError, NoImageKeptError)
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    results: StudyResults = run_profile(
+        arguments.profile,
+        data=arguments.data,
+        cache=arguments.cache_dir,
+        device=arguments.device,
+        batch_size=arguments.batch_size,
+        num_workers=arguments.workers,
+        progress=not arguments.quiet,
+        model=arguments.model,
+        layers=tuple(arguments.layers) if arguments.layers else None,
+        limit=arguments.limit,
+        pretrained=False if arguments.random_weights else None,
+        allow_tf32=True if arguments.tf32 else None,
+    )
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        for layer in results.layers:
+            print(format_tables(results.at(layer), arguments.threshold))
+            print()
+    print(f"Study {results.key}: {results.seconds:.1f} s of computation; results in {results.store_path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if arguments.command == "info":
-        print(_info())
-        return 0
-    if arguments.command == "fetch":
-        from .data import fetch
-
-        cache = settings.cache_dir(arguments.cache_dir)
-        fetcher = fetch.fetch_imagenet_sample if arguments.dataset == "sample" else fetch.fetch_imagenetv2
-        print(fetcher(cache))
-        return 0
     try:
-        results = run_profile(
-            arguments.profile,
-            data=arguments.data,
-            cache=arguments.cache_dir,
-            device=arguments.device,
-            batch_size=arguments.batch_size,
-            num_workers=arguments.workers,
-            progress=not arguments.quiet,
-            model=arguments.model,
-            layer=arguments.layer,
-            limit=arguments.limit,
-            pretrained=False if arguments.random_weights else None,
-            allow_tf32=True if arguments.tf32 else None,
-        )
+        if arguments.command == "info":
+            print(_info())
+            return 0
+        if arguments.command == "fetch":
+            from .data import fetch
+
+            cache = settings.cache_dir(arguments.cache_dir)
+            fetcher = fetch.fetch_imagenet_sample if arguments.dataset == "sample" else fetch.fetch_imagenetv2
+            print(fetcher(cache))
+            return 0
+        if arguments.command == "book":
+            from .book import prepare
+
+            prepare(arguments.profile, progress=not arguments.quiet, stamp=arguments.stamp,
+                    execution_cache=arguments.execution_cache)
+            return 0
+        return _run(arguments)
     except KeyboardInterrupt:
         print("\nInterrupted: finished batches are saved; run the same command again to resume.", file=sys.stderr)
         return 130
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(format_tables(results, arguments.threshold))
-    print(f"\nStudy {results.key}: {results.seconds:.1f} s of computation; results in {results.store_path}")
-    return 0
+    except _user_errors() as error:
+        if arguments.debug:
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"error: {message} (--debug shows the traceback)", file=sys.stderr)
+        return 2

@@ -1,25 +1,40 @@
-"""The study of section 4 at scale: one pass per batch, resumable per-image results, profiles."""
+"""The study of section 4 at scale: one pass per batch over one or more layers, resumable per-image
+results, profiles, and the criteria of the book's verdicts."""
 
-from .analysis import analyse_batch, correlation_column, log_prob_column, summarise_alphas
-from .config import DEFAULT_THRESHOLD, PROFILES, Profile, StudyConfig, profile, select_images
+from .analysis import (
+    ALPHA_QUANTILES,
+    alpha_column,
+    analyse_batch,
+    constant_map_column,
+    correlation_column,
+    log_prob_column,
+    summarise_alphas,
+)
+from .config import DEFAULT_THRESHOLD, PROFILES, Profile, StudyConfig, profile, select_images, source_fingerprint
 from .pipeline import run_profile, run_study
-from .results import SCORE_KIND_LABELS, Provenance, StudyResults, squeezed_bin_edges
+from .results import LayerResults, NoImageKeptError, StudyResults, squeezed_bin_edges
+from .store import AlphaArrays
 
 __all__ = [
+    "ALPHA_QUANTILES",
+    "AlphaArrays",
     "DEFAULT_THRESHOLD",
+    "LayerResults",
+    "NoImageKeptError",
     "PROFILES",
     "Profile",
-    "Provenance",
-    "SCORE_KIND_LABELS",
     "StudyConfig",
     "StudyResults",
+    "alpha_column",
     "analyse_batch",
+    "constant_map_column",
     "correlation_column",
     "log_prob_column",
     "profile",
     "run_profile",
     "run_study",
     "select_images",
+    "source_fingerprint",
     "squeezed_bin_edges",
     "summarise_alphas",
 ]

@@ -1,31 +1,25 @@
-"""One batch through the whole study: capture, the three heatmaps, alpha statistics,
-explanation maps and their scores. The pipeline streams batches through this."""
+"""One batch through the whole study: one capture of every layer, then per layer the three heatmaps,
+alpha statistics, explanation maps and their scores. The pipeline streams batches through this."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..capture import ScoreKind, capture
-from ..methods import (
-    METHOD_PAIRS,
-    METHODS,
-    alpha_denominator_terms,
-    grad_cam_plus_plus_alphas,
-    normalised_heatmaps,
-    upsample,
-)
+from ..capture import ScoreKind, capture_layers
+from ..display import METHOD_PAIRS, NEAR_HALF
+from ..methods import METHODS, constant_within_maps, nonzero_alphas, normalised_heatmaps, upsample
 from ..metrics import explanation_maps, pearson_per_image
 from ..models import Classifier
 
 #: Bins of the histogram of tanh(alpha - 1/2) over [-1, 1] (Figure 4, right).
 SQUEEZED_ALPHA_BINS = 200
+#: The per-image quantiles of the non-zero alphas the study stores (columns ``<kind>_alpha_q01`` ...).
 ALPHA_QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
-#: Section 3.3's "near 1/2": within this distance.
-NEAR_HALF = 0.03
 
 
 def log_prob_column(kind: ScoreKind, method: str) -> str:
@@ -36,6 +30,18 @@ def log_prob_column(kind: ScoreKind, method: str) -> str:
 def correlation_column(kind: ScoreKind, first: str, second: str) -> str:
     """Column of the Pearson correlation of two methods' normalised heatmaps."""
     return f"corr_{kind}_{first}_{second}"
+
+
+def constant_map_column(kind: ScoreKind, method: str) -> str:
+    """Column saying (1/0) whether ``method``'s heatmap is constant, hence all zero after normalisation."""
+    return f"constant_{kind}_{method}"
+
+
+def alpha_column(kind: ScoreKind, statistic: str) -> str:
+    """Column of a per-image alpha statistic: ``alpha_count``, ``alpha_q01`` ... ``alpha_min``, ``alpha_max``,
+    ``alpha_far_from_half``, ``alpha_near_half``, ``denominator_term_min``/``max``,
+    ``denominator_closest_to_pole`` (smallest ``|2 + t|``), ``gradient_constant``."""
+    return f"{kind}_{statistic}"
 
 
 @dataclass(frozen=True)
@@ -52,17 +58,20 @@ def summarise_alphas(activations: Tensor, gradients: Tensor, image_seed: int, sa
     """Statistics of one image's alphas: count, quantiles, extremes, outliers, a seeded sample and a histogram.
 
     Only non-zero alphas count (alpha is 0 exactly where the gradient vanishes, and then
-    it plays no role). ``activations``/``gradients`` are ``K x H x W`` of one image.
+    it plays no role). ``activations``/``gradients`` are ``K x H x W`` of one image. The sample
+    has ``sample_size`` draws with replacement (none when there is no non-zero alpha), so every
+    image weighs the same in a pooled sample.
     """
-    alphas = grad_cam_plus_plus_alphas(activations, gradients)
-    terms = alpha_denominator_terms(activations, gradients)
-    nonzero = alphas != 0
-    values, denominators = alphas[nonzero].double(), terms[nonzero].double()
+    found = nonzero_alphas(activations, gradients)
+    values, denominators = found.alphas, found.terms
     count = values.numel()
     generator = torch.Generator().manual_seed(image_seed)
-    chosen = torch.randperm(count, generator=generator)[:sample_size].to(values.device)
+    chosen = torch.randint(count, (sample_size if count else 0,), generator=generator).to(values.device)
     histogram = torch.histc(torch.tanh(values - 0.5), bins=SQUEEZED_ALPHA_BINS, min=-1.0, max=1.0)
-    summary: dict[str, float] = {"alpha_count": float(count)}
+    summary: dict[str, float] = {
+        "alpha_count": float(count),
+        "gradient_constant": float(constant_within_maps(gradients.unsqueeze(0)).item()),
+    }
     if count:
         quantiles = torch.quantile(values, torch.tensor(ALPHA_QUANTILES, dtype=values.dtype, device=values.device))
         summary.update({f"alpha_q{round(q * 100):02d}": float(v) for q, v in zip(ALPHA_QUANTILES, quantiles)})
@@ -73,6 +82,7 @@ def summarise_alphas(activations: Tensor, gradients: Tensor, image_seed: int, sa
             alpha_near_half=float(((values - 0.5).abs() <= NEAR_HALF).sum()),
             denominator_term_min=float(denominators.min()),
             denominator_term_max=float(denominators.max()),
+            denominator_closest_to_pole=float((2 + denominators).abs().min()),
         )
     return AlphaSummary(
         values=summary,
@@ -84,18 +94,27 @@ def summarise_alphas(activations: Tensor, gradients: Tensor, image_seed: int, sa
 
 @dataclass(frozen=True)
 class BatchResult:
+    """A batch's results: one row per image (whole-image scores), one row per image and layer, and the alpha
+    summaries by ``(image, layer, kind)``."""
+
     rows: list[dict[str, float | int]]
-    alphas: dict[tuple[int, ScoreKind], AlphaSummary]
+    layer_rows: dict[tuple[int, str], dict[str, float]]
+    alphas: dict[tuple[int, str, ScoreKind], AlphaSummary]
 
 
 @torch.no_grad()
-def _true_class_log_probs(classifier: Classifier, inputs: Tensor, labels: Tensor) -> Tensor:
-    logits = classifier.network(inputs.contiguous(memory_format=torch.channels_last))
-    return logits.log_softmax(dim=1).gather(1, labels.view(-1, 1)).squeeze(1)
+def true_class_log_probs(classifier: Classifier, inputs: Tensor, labels: Tensor, chunk: int) -> Tensor:
+    """Log-probability of each image's label, ``chunk`` images per forward pass."""
+    parts = [
+        classifier.network(part.contiguous(memory_format=torch.channels_last)).log_softmax(dim=1)
+        for part in inputs.split(chunk)
+    ]
+    return torch.cat(parts).gather(1, labels.view(-1, 1)).squeeze(1)
 
 
 def analyse_batch(
     classifier: Classifier,
+    layers: Sequence[str],
     pixels: Tensor,
     labels: Tensor,
     image_ids: Tensor,
@@ -104,43 +123,56 @@ def analyse_batch(
 ) -> BatchResult:
     """Everything the study keeps for a batch of images (``pixels`` in [0, 1], ``B x 3 x H x W``).
 
-    One forward pass and one backward pass per score kind (the capture) serve all three
-    methods; each method then costs one forward pass over its explanation maps.
+    One forward pass and one backward pass per score kind capture every layer in ``layers``; per
+    layer and score kind the explanation maps of all methods then go through the network together
+    (on a GPU in one call; on the CPU in chunks of the batch size, which measured faster there than
+    larger calls).
     """
     device = classifier.device
     pixels = pixels.to(device, non_blocking=True)
     labels = labels.to(device, non_blocking=True)
     inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
-    captured = capture(classifier.network, classifier.layer, inputs, labels, score_kinds, tap=classifier.tap)
+    captured = capture_layers(classifier.network, layers, inputs, labels, score_kinds)
     logits = captured.logits.float()
-    true_logit = logits.gather(1, labels.view(-1, 1)).squeeze(1)
     true_log_prob = logits.log_softmax(dim=1).gather(1, labels.view(-1, 1)).squeeze(1)
-    columns: dict[str, Tensor] = {
+    base: dict[str, Tensor] = {
         "predicted": logits.argmax(dim=1),
-        "logit": true_logit,
+        "logit": logits.gather(1, labels.view(-1, 1)).squeeze(1),
         "probability": true_log_prob.exp(),
         "log_probability": true_log_prob,
     }
-    alphas: dict[tuple[int, ScoreKind], AlphaSummary] = {}
+    ids = image_ids.tolist()
     size = (pixels.shape[-2], pixels.shape[-1])
-    for kind in score_kinds:
-        gradients = captured.gradients[kind]
-        heatmaps = {m: normalised_heatmaps(captured.activations, gradients, m) for m in METHODS}
-        for method, heatmap in heatmaps.items():
-            maps = explanation_maps(pixels, upsample(heatmap, size), classifier.normalise)
-            columns[log_prob_column(kind, method)] = _true_class_log_probs(classifier, maps, labels)
-        for first, second in METHOD_PAIRS:
-            columns[correlation_column(kind, first, second)] = pearson_per_image(heatmaps[first], heatmaps[second])
-        for position, image_id in enumerate(image_ids.tolist()):
-            alphas[(image_id, kind)] = summarise_alphas(
-                captured.activations[position], gradients[position], image_id, alpha_sample_size
-            )
-    host = {name: values.cpu().tolist() for name, values in columns.items()}
+    batch = len(ids)
+    chunk = batch if device.type == "cpu" else batch * len(METHODS)
+    layer_rows: dict[tuple[int, str], dict[str, float]] = {}
+    alphas: dict[tuple[int, str, ScoreKind], AlphaSummary] = {}
+    for layer in layers:
+        activations = captured.activations[layer]
+        columns: dict[str, Tensor] = {}
+        for kind in score_kinds:
+            gradients = captured.gradients[layer][kind]
+            heatmaps = {m: normalised_heatmaps(activations, gradients, m) for m in METHODS}
+            maps = torch.cat([explanation_maps(pixels, upsample(h, size), classifier.normalise) for h in heatmaps.values()])
+            log_probs = true_class_log_probs(classifier, maps, labels.repeat(len(METHODS)), chunk).split(batch)
+            for method, heatmap, log_prob in zip(heatmaps, heatmaps.values(), log_probs):
+                columns[log_prob_column(kind, method)] = log_prob
+                columns[constant_map_column(kind, method)] = (heatmap.flatten(1).amax(dim=1) == 0).float()
+            for first, second in METHOD_PAIRS:
+                columns[correlation_column(kind, first, second)] = pearson_per_image(heatmaps[first], heatmaps[second])
+            for position, image_id in enumerate(ids):
+                alphas[(image_id, layer, kind)] = summary = summarise_alphas(
+                    activations[position], gradients[position], image_id, alpha_sample_size
+                )
+                layer_rows.setdefault((image_id, layer), {}).update(
+                    {alpha_column(kind, name): value for name, value in summary.values.items()}
+                )
+        host = {name: values.cpu().tolist() for name, values in columns.items()}
+        for position, image_id in enumerate(ids):
+            layer_rows[(image_id, layer)].update({name: values[position] for name, values in host.items()})
+    host = {name: values.cpu().tolist() for name, values in base.items()}
     rows = [
         {"image": image_id, "label": int(label), **{name: values[i] for name, values in host.items()}}
-        for i, (image_id, label) in enumerate(zip(image_ids.tolist(), labels.tolist()))
+        for i, (image_id, label) in enumerate(zip(ids, labels.tolist()))
     ]
-    for row in rows:
-        for kind in score_kinds:
-            row.update({f"{kind}_{k}": v for k, v in alphas[(row["image"], kind)].values.items()})
-    return BatchResult(rows=rows, alphas=alphas)
+    return BatchResult(rows=rows, layer_rows=layer_rows, alphas=alphas)

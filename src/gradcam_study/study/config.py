@@ -5,42 +5,80 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .. import __version__
-from ..capture import SCORE_KINDS, ScoreKind, Tap
+from ..capture import SCORE_KINDS, ScoreKind, TappedLayer, resolve_layers
 from ..data import LabelledImage
+from ..models import Classifier, default_layers, load_classifier, model_spec
 
 #: Images whose post-softmax probability of the true class exceeds this are kept (section 4).
-#: The paper's own value was lost in the text's extraction; 0.5 is this book's default.
+#: The paper's own value is not stated in the text available to this book; 0.5 is this book's default.
 DEFAULT_THRESHOLD = 0.5
+
+#: The package's source files that decide a study's per-image results: capture, methods, metrics,
+#: models, decoding (and the class list), and the per-batch analysis. Their bytes are part of the key.
+RESULT_SOURCES = ("capture", "methods", "metrics", "models", "data/images.py", "data/imagenet_classes.tsv",
+                  "study/analysis.py")
 
 
 @dataclass(frozen=True)
 class StudyConfig:
     """Everything that decides a study's per-image results.
 
-    ``layer``/``tap`` ``None`` mean the model's defaults. ``limit`` keeps that many images
-    spread evenly over the folder's order (so a small run still spans the classes).
-    The score threshold is not here: it filters results after the fact.
+    ``layers`` holds layer keys (``"_blocks.15"``, ``"_avg_pooling:input"``); ``None`` means the
+    model's defaults (its last map and its inner layer). All layers come from one pass per batch.
+    ``limit`` keeps that many images spread evenly over the folder's order (so a small run still
+    spans the classes). The score threshold is not here: it filters results after the fact.
     """
 
     model: str = "efficientnet_lite0"
-    layer: str | None = None
-    tap: Tap | None = None
+    layers: tuple[str, ...] | None = None
     score_kinds: tuple[ScoreKind, ...] = SCORE_KINDS
     limit: int | None = None
     pretrained: bool = True
     allow_tf32: bool = False
-    #: Non-zero alphas kept per image and score kind for the figures (a seeded random sample).
+    #: Non-zero alphas drawn per image, layer and score kind for the figures (seeded, with replacement, so
+    #: that every image weighs the same in a pooled sample).
     alpha_sample_size: int = 256
+
+    def resolved_layers(self) -> tuple[str, ...]:
+        """The layer keys this study explains, the model's defaults filled in."""
+        return tuple(self.layers) if self.layers else default_layers(model_spec(self.model))
+
+    def classifier(self, device: torch.device | str = "cpu") -> Classifier:
+        """The classifier this configuration explains (same weights), on ``device``: the one way to build it."""
+        return load_classifier(self.model, pretrained=self.pretrained, device=device)
+
+    def validate(self) -> None:
+        """Refuse, before any work, an unknown model, an empty or repeated layer list, an unknown layer, a
+        non-positive limit or sample size: each with one clear message listing the valid choices."""
+        spec = model_spec(self.model)
+        if self.limit is not None and self.limit <= 0:
+            raise ValueError(f"The image limit must be positive, got {self.limit}.")
+        if self.alpha_sample_size <= 0:
+            raise ValueError(f"The alpha sample size must be positive, got {self.alpha_sample_size}.")
+        if self.layers is not None and not self.layers:
+            raise ValueError("The layer list is empty; name at least one layer or leave it unset for the model's.")
+        with torch.device("meta"):
+            # Built on the meta device: only the module tree is needed, no weights, no memory.
+            network = spec.architecture()
+        resolve_layers(network, [TappedLayer.parse(key) for key in self.resolved_layers()])
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A named study: configuration, which data set it fetches when none is configured, and its device."""
+    """A named study: configuration, which data set it fetches when none is configured, and its device.
+
+    ``sweep_limit`` is the number of images of the studies that explain many layers or several models
+    (the depth and architecture sweeps): an evenly spread subset on the CPU, None for all images.
+    ``paper_setting`` says whether this profile is the paper's own setting, so that a difference from the
+    paper's values means something.
+    """
 
     name: str
     config: StudyConfig
@@ -49,6 +87,8 @@ class Profile:
     device: str | None
     batch_size: int
     description: str = field(default="")
+    sweep_limit: int | None = None
+    paper_setting: bool = False
 
 
 PROFILES: dict[str, Profile] = {
@@ -60,15 +100,19 @@ PROFILES: dict[str, Profile] = {
         device="cpu",
         batch_size=16,
         description="EfficientNet-Lite0 on the 1000-image ImageNet sample, on the CPU: runs offline in minutes.",
+        sweep_limit=100,
     ),
     "paper": Profile(
         name="paper",
-        config=StudyConfig(model="vgg16", layer="features.29", limit=10_000),
+        config=StudyConfig(model="vgg16", layers=("features.29",), limit=10_000),
         dataset="imagenetv2-matched-frequency",
         dataset_label="ImageNetV2 MatchedFrequency (10,000 images)",
         device=None,
         batch_size=64,
-        description="The paper's setting: VGG16 (block5_conv3) on ImageNetV2 MatchedFrequency, on CUDA when present.",
+        description="The paper's setting, as near as torchvision allows: VGG16 (block5_conv3; torchvision's weights "
+        "with ImageNet mean/std, not the paper's Keras model with Caffe preprocessing) on ImageNetV2 "
+        "MatchedFrequency, on CUDA when present.",
+        paper_setting=True,
     ),
 }
 
@@ -90,17 +134,45 @@ def select_images(images: list[LabelledImage], limit: int | None) -> list[Labell
     return [images[i] for i in positions]
 
 
+def source_fingerprint(package_root: Path | None = None) -> str:
+    """A hash of the bytes of the package's :data:`RESULT_SOURCES` (Python files and the class list).
+
+    A change to the code that computes results changes the study key, so a cache can never serve
+    results of other code. ``package_root`` defaults to this installed package (tests pass a copy).
+    """
+    return _fingerprint(package_root) if package_root is not None else _installed_fingerprint()
+
+
+@lru_cache(maxsize=1)
+def _installed_fingerprint() -> str:
+    # The installed sources do not change while the process runs.
+    return _fingerprint(Path(__file__).resolve().parents[1])
+
+
+def _fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for source in RESULT_SOURCES:
+        path = root / source
+        files = sorted(p for p in path.rglob("*") if p.suffix in {".py", ".tsv"}) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def study_key(config: StudyConfig, images: list[LabelledImage], root: Path, device_type: str) -> str:
-    """A hash of the configuration, the images (relative paths, sizes, labels), the device type and the version.
+    """A hash of the configuration, the images (relative paths, sizes, labels), the device type, the version
+    and the :func:`source_fingerprint` of the code that computes results.
 
     The folder's location is left out, so the same images found elsewhere reuse the results.
     """
     listing = [(str(i.path.relative_to(root)), i.path.stat().st_size, i.label) for i in images]
     payload = {
-        "config": asdict(config),
+        "config": {**asdict(config), "layers": config.resolved_layers()},
         "images": listing,
         "device_type": device_type,
         "version": __version__,
+        "code": source_fingerprint(),
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -7,19 +7,21 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .. import settings
 from ..data import LabelledImage, LabelledImageDataset, collate, list_images
-from ..models import Classifier, load_classifier, model_spec, resolve_layer_and_tap
+from ..display import Provenance, layer_label
+from ..models import Classifier
 from .analysis import analyse_batch
 from .config import Profile, StudyConfig, profile, select_images, study_key, with_overrides
-from .results import Provenance, StudyResults
+from .results import StudyResults
 from .store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -44,23 +46,33 @@ def run_study(
 ) -> StudyResults:
     """Run (or resume, or reuse) the study ``config`` over the images in ``data``.
 
-    Results go to ``<cache>/results/<key>.sqlite``, one transaction per batch; batches are
-    cut at fixed positions so a resumed run computes exactly the batches an uninterrupted
-    one would. Unreadable images are skipped, logged and counted.
+    Every layer of ``config`` comes from the same pass per batch. Results go to
+    ``<cache>/results/<key>.sqlite``, one transaction per batch; batches are cut at fixed
+    positions so a resumed run computes exactly the batches an uninterrupted one would.
+    Unreadable images are skipped, logged and counted. Bad settings (unknown model or layer,
+    empty or repeated layer list, non-positive batch size or limit) raise ``ValueError`` before
+    any work.
     """
+    if batch_size <= 0:
+        raise ValueError(f"The batch size must be positive, got {batch_size}.")
+    if num_workers is not None and num_workers < 0:
+        raise ValueError(f"The number of decoding workers cannot be negative, got {num_workers}.")
+    config.validate()
     root = Path(data)
     chosen_device = settings.device(device)
-    images = select_images(list_images(root), config.limit)
+    folder = list_images(root)
+    images = select_images(folder, config.limit)
     key = study_key(config, images, root, chosen_device.type)
     store_path = settings.cache_dir(cache) / "results" / f"{key}.sqlite"
-    layer, tap = resolve_layer_and_tap(model_spec(config.model), config.layer, config.tap)
+    layers = config.resolved_layers()
     provenance = Provenance(
         profile=profile_name,
         model=config.model,
-        layer=f"{layer} ({tap})",
+        layer=", ".join(layer_label(layer) for layer in layers),
         dataset=dataset_label or root.name,
         images=len(images),
         device=str(chosen_device),
+        total=len(folder),
     )
     with ResultStore(store_path) as store:
         done = store.done_images()
@@ -69,19 +81,20 @@ def run_study(
         store.set_meta(config=asdict(config), provenance=asdict(provenance), total=len(images))
         if pending:
             # Loaded only when there is work: a finished study is read back without touching the weights.
-            classifier = load_classifier(
-                config.model, pretrained=config.pretrained, layer=config.layer, tap=config.tap, device=chosen_device
-            )
+            classifier = config.classifier(chosen_device)
             _stream(store, classifier, root, images, pending, config, chosen_device, num_workers, progress, len(done))
         meta = store.meta()
         frame, skipped = store.images(), store.skipped()
+        layer_frames = {layer: store.layer_rows(layer) for layer in layers}
     if len(skipped):
         log.warning("%d of %d images could not be read and were skipped.", len(skipped), len(images))
     return StudyResults(
         key=key,
         config=config,
+        layers=layers,
         provenance=Provenance(**{**asdict(provenance), "images": len(frame)}),
         images=frame,
+        layer_frames=layer_frames,
         skipped=skipped,
         store_path=store_path,
         seconds=float(meta.get("seconds", 0.0)),
@@ -110,20 +123,24 @@ def _stream(
         pin_memory=device.type == "cuda",
     )
     paths = {i: str(image.path.relative_to(root)) for i, image in enumerate(images)}
+    layers = config.resolved_layers()
     started = time.perf_counter()
     previous = float(store.meta().get("seconds", 0.0))
-    bar = tqdm(total=len(images), initial=already_done, unit="img", disable=not progress, desc=config.model)
-    with bar, _tf32(config.allow_tf32):
+    description = f"{config.model}, {len(layers)} layer{'s' if len(layers) > 1 else ''}"
+    bar = tqdm(total=len(images), initial=already_done, unit="img", disable=not progress, desc=description)
+    # Log records (skipped files) are written through tqdm while the bar is shown, so they do not break its line.
+    with bar, logging_redirect_tqdm(), _tf32(config.allow_tf32):
         for batch in loader:
             for item in batch.skipped:
                 log.warning("Skipped %s: %s", item.path, item.reason)
-            rows, alphas = [], {}
+            rows, layer_rows, alphas = [], {}, {}
             if len(batch.indices):
                 result = analyse_batch(
-                    classifier, batch.pixels, batch.labels, batch.indices, config.score_kinds, config.alpha_sample_size
+                    classifier, layers, batch.pixels, batch.labels, batch.indices, config.score_kinds,
+                    config.alpha_sample_size,
                 )
-                rows, alphas = result.rows, result.alphas
-            store.write_batch(rows, paths, alphas, batch.skipped)
+                rows, layer_rows, alphas = result.rows, result.layer_rows, result.alphas
+            store.write_batch(rows, layer_rows, paths, alphas, batch.skipped)
             store.set_meta(seconds=previous + time.perf_counter() - started)
             bar.update(len(batch.indices) + len(batch.skipped))
 
@@ -152,12 +169,17 @@ def run_profile(
 ) -> StudyResults:
     """Run the named profile (``GRADCAM_STUDY_PROFILE`` when ``name`` is None), fetching its data set
     into the cache when no image folder is configured. ``overrides`` replace fields of its
-    :class:`StudyConfig` (``model``, ``layer``, ``limit``, ...)."""
+    :class:`StudyConfig` (``model``, ``layers``, ``limit``, ...); when ``model`` changes and ``layers``
+    is not given, the new model's default layers are used."""
     chosen: Profile = profile(settings.profile_name(name))
+    config = with_overrides(chosen.config, **overrides)
+    if config.model != chosen.config.model and overrides.get("layers") is None:
+        # Another model than the profile's: its own default layers, not those named for the profile's model.
+        config = replace(config, layers=None)
     configured = settings.configured_data_dir(data)
-    root = configured or _fetch(chosen.dataset, settings.cache_dir(cache))
+    root = settings.data_dir(data) if configured else _fetch(chosen.dataset, settings.cache_dir(cache))
     return run_study(
-        with_overrides(chosen.config, **overrides),
+        config,
         root,
         cache=cache,
         device=settings.device(device, default=chosen.device),

@@ -1,77 +1,61 @@
-"""A finished study's per-image rows, and the paper's tables computed from them."""
+"""A finished study's per-image rows, and the paper's tables computed from them.
+
+A study explains one or more layers from one pass per batch; :class:`StudyResults` holds all of
+it and :meth:`StudyResults.at` gives the view of one layer, :class:`LayerResults`, which computes
+Tables 1 and 2, the statistics beyond the paper and the alpha summaries.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..methods import METHOD_PAIRS, pair_label
+from ..display import METHOD_PAIRS, SCORE_KIND_LABELS, Provenance, layer_label, pair_label
 from ..metrics import (
     bootstrap_relative_performance,
+    equivalence_test,
     log_relative_performance,
+    median_log_ratio,
     relative_performance,
     summarise_log_relative_performance,
     wilcoxon_signed_rank,
 )
-from ..models import Classifier, load_classifier
-from .analysis import NEAR_HALF, SQUEEZED_ALPHA_BINS, log_prob_column
+from ..models import Classifier
+from .analysis import SQUEEZED_ALPHA_BINS, alpha_column, constant_map_column, correlation_column, log_prob_column
 from .config import DEFAULT_THRESHOLD, StudyConfig
-from .store import ResultStore
+from .store import AlphaArrays, ResultStore
+from .verdicts import EQUIVALENCE_MARGIN, EQUIVALENCE_MARGINS, NEARLY_EQUAL_CORRELATION, SIGNIFICANCE_LEVEL
 
-SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax"}
 
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a result comes from, for every caption."""
-
-    profile: str
-    model: str
-    layer: str
-    dataset: str
-    images: int
-    device: str
-
-    def caption(self, score_kind: str | None = None, kept: int | None = None) -> str:
-        parts = [
-            f"profile {self.profile}",
-            f"model {self.model}",
-            f"layer {self.layer}",
-            f"data {self.dataset}",
-            f"{self.images} images" + (f" ({kept} kept)" if kept is not None else ""),
-            f"score {SCORE_KIND_LABELS.get(score_kind, score_kind) if score_kind else 'pre- and post-softmax'}",
-            f"device {self.device}",
-        ]
-        return "; ".join(parts)
+class NoImageKeptError(ValueError):
+    """A threshold (or a subset) kept no image: the statistics would be undefined."""
 
 
 @dataclass(frozen=True)
-class StudyResults:
-    """Per-image rows of one study, with the statistics of section 4."""
+class LayerResults:
+    """Per-image rows of one study at one layer, with the statistics of section 4.
+
+    ``images`` holds, per analysed image, the whole-image columns (``label``, ``predicted``,
+    ``probability`` ...) and the layer's columns (``logp_<kind>_<method>``, ``<kind>_alpha_min`` ...).
+    """
 
     key: str
     config: StudyConfig
+    layer: str
     provenance: Provenance
     images: pd.DataFrame
     skipped: pd.DataFrame
     store_path: Path
-    seconds: float
     #: The image folder; ``images["path"]`` is relative to it.
     data_root: Path
 
     def load_classifier(self) -> Classifier:
-        """The classifier this study explained (same weights, layer and device), for single-image figures."""
-        return load_classifier(
-            self.config.model,
-            pretrained=self.config.pretrained,
-            layer=self.config.layer,
-            tap=self.config.tap,
-            device=self.provenance.device,
-        )
+        """The classifier this study explained (same weights and device), for single-image figures."""
+        return self.config.classifier(self.provenance.device)
 
     def image_path(self, image: int) -> Path:
         """Where image ``image`` (an index of :attr:`images`) is on disk."""
@@ -83,7 +67,19 @@ class StudyResults:
 
     def kept(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """Rows whose post-softmax probability of the true class exceeds ``threshold`` (the paper's filter)."""
-        return self.images[self.images["probability"] > threshold]
+        return self.images[self.images["probability"] > threshold] if len(self.images) else self.images
+
+    def require_kept(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+        """:meth:`kept`, or a :class:`NoImageKeptError` saying what to change when it is empty."""
+        kept = self.kept(threshold)
+        if len(kept) == 0:
+            best = float(self.images["probability"].max()) if len(self.images) else float("nan")
+            raise NoImageKeptError(
+                f"No image passed the threshold {threshold} (of {len(self.images)} analysed; the highest probability "
+                f"of a true class is {best:.6f}). Lower the threshold (--threshold), use more images, or use "
+                "trained weights."
+            )
+        return kept
 
     def log_relative_performance(
         self, kind: ScoreKind, first: str, second: str, threshold: float = DEFAULT_THRESHOLD
@@ -91,9 +87,12 @@ class StudyResults:
         kept = self.kept(threshold)
         return log_relative_performance(kept[log_prob_column(kind, first)], kept[log_prob_column(kind, second)])
 
+    def _pairs_index(self) -> pd.Index:
+        return pd.Index([pair_label(a, b) for a, b in METHOD_PAIRS], name="methods")
+
     def table1(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """Table 1: relative performance (eq. (16)) of each pair, per score kind, over the kept images."""
-        kept = self.kept(threshold)
+        kept = self.require_kept(threshold)
         return pd.DataFrame(
             {
                 SCORE_KIND_LABELS[kind]: [
@@ -102,11 +101,12 @@ class StudyResults:
                 ]
                 for kind in self.score_kinds
             },
-            index=pd.Index([pair_label(a, b) for a, b in METHOD_PAIRS], name="methods"),
+            index=self._pairs_index(),
         )
 
     def table2(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """Table 2: mean and standard deviation of the per-image log relative performance."""
+        self.require_kept(threshold)
         data = {}
         for kind in self.score_kinds:
             summaries = [
@@ -115,51 +115,116 @@ class StudyResults:
             ]
             data[(SCORE_KIND_LABELS[kind], "mean")] = [s.mean for s in summaries]
             data[(SCORE_KIND_LABELS[kind], "std")] = [s.std for s in summaries]
-        return pd.DataFrame(data, index=pd.Index([pair_label(a, b) for a, b in METHOD_PAIRS], name="methods"))
+        return pd.DataFrame(data, index=self._pairs_index())
 
-    def statistics(self, threshold: float = DEFAULT_THRESHOLD, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
-        """Beyond the paper: a bootstrap 95% interval of each relative performance and a Wilcoxon signed-rank test."""
+    def statistics(
+        self, threshold: float = DEFAULT_THRESHOLD, resamples: int = 2000, seed: int = 0,
+        margin: float = EQUIVALENCE_MARGIN,
+    ) -> pd.DataFrame:
+        """Beyond the paper, per pair (identifiers ``first``, ``second``) and score kind: the relative performance,
+        its percentile bootstrap interval, the Wilcoxon signed-rank test with the median log ratio that gives
+        its direction, and the equivalence test (TOST) within ``margin``. Columns are identifiers
+        (:func:`gradcam_study.display.label` prints them)."""
+        self.require_kept(threshold)
         records = []
         for kind in self.score_kinds:
             for a, b in METHOD_PAIRS:
                 log_rp = self.log_relative_performance(kind, a, b, threshold)
-                interval = bootstrap_relative_performance(log_rp, resamples=resamples, seed=seed)
+                interval = bootstrap_relative_performance(
+                    log_rp, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed
+                )
                 test = wilcoxon_signed_rank(log_rp)
+                equivalence = equivalence_test(log_rp, margin, SIGNIFICANCE_LEVEL)
                 records.append(
                     {
                         "methods": pair_label(a, b),
                         "score": SCORE_KIND_LABELS[kind],
-                        "relative performance": float(np.exp(log_rp.mean())) if log_rp.size else float("nan"),
-                        "95% CI low": interval.low,
-                        "95% CI high": interval.high,
-                        "Wilcoxon statistic": test.statistic,
-                        "p-value": test.p_value,
+                        "first": a,
+                        "second": b,
+                        "kind": kind,
+                        "relative_performance": relative_performance(log_rp, np.zeros_like(log_rp)),
+                        "ci_low": interval.low,
+                        "ci_high": interval.high,
+                        "wilcoxon_statistic": test.statistic,
+                        "p_value": test.p_value,
+                        "median_log_ratio": median_log_ratio(log_rp),
+                        "tost_p_value": equivalence.p_value,
+                        "equivalent": equivalence.equivalent,
                         "images": int(log_rp.size),
                     }
                 )
         return pd.DataFrame.from_records(records).set_index(["methods", "score"])
 
+    def equivalence_sweep(self, threshold: float = DEFAULT_THRESHOLD, margins=EQUIVALENCE_MARGINS) -> pd.DataFrame:
+        """TOST p-value of each pair and score kind (rows) at each equivalence margin (columns): how the verdict
+        "perform alike" moves with the declared margin."""
+        self.require_kept(threshold)
+        return pd.DataFrame(
+            {
+                margin: [
+                    equivalence_test(self.log_relative_performance(kind, a, b, threshold), margin).p_value
+                    for kind in self.score_kinds
+                    for a, b in METHOD_PAIRS
+                ]
+                for margin in margins
+            },
+            index=pd.MultiIndex.from_tuples(
+                [(pair_label(a, b), SCORE_KIND_LABELS[kind]) for kind in self.score_kinds for a, b in METHOD_PAIRS],
+                names=["methods", "score"],
+            ),
+        ).rename_axis(columns="margin")
+
+    def heatmap_similarity(
+        self, threshold: float = DEFAULT_THRESHOLD, criterion: float = NEARLY_EQUAL_CORRELATION
+    ) -> pd.DataFrame:
+        """Per pair and score kind, over the kept images (the images of the tables): the median and 5th percentile
+        of the per-image heatmap correlations, the share at or above ``criterion``, how many are undefined (a
+        constant map), and whether the pair is "nearly equal" (median at or above ``criterion``)."""
+        kept = self.require_kept(threshold)
+        records = []
+        for kind in self.score_kinds:
+            for a, b in METHOD_PAIRS:
+                r = kept[correlation_column(kind, a, b)]
+                records.append({
+                    "methods": pair_label(a, b),
+                    "score": SCORE_KIND_LABELS[kind],
+                    "median_correlation": float(r.median()),
+                    "q05": float(r.quantile(0.05)),
+                    "share_correlation_above": float((r >= criterion).mean()),
+                    "undefined": int(r.isna().sum()),
+                    "nearly_equal": bool(r.median() >= criterion),
+                    "images": int(r.size),
+                })
+        return pd.DataFrame.from_records(records).set_index(["methods", "score"])
+
+    def constant_maps(self, kind: ScoreKind, method: str) -> int:
+        """How many images' heatmaps of ``method`` are constant (all zero once normalised: no localisation)."""
+        return int(self.images[constant_map_column(kind, method)].sum())
+
     def alpha_extremes(self, kind: ScoreKind = "pre_softmax") -> pd.Series:
-        """The data set's non-zero alphas (eq. (9)) in a few numbers, from the per-image rows: how many, the
-        extremes, how many stray beyond ``|alpha - 1/2| > 1/2`` (outside [0, 1]) and in how many images, the
-        share within ``NEAR_HALF`` of 1/2, and the extremes of the denominator term ``t`` of eq. (13)."""
+        """The data set's non-zero alphas (eq. (9)) in a few numbers, from the per-image rows, keyed by identifiers
+        (:func:`gradcam_study.display.label` prints them): how many, the extremes, how many stray beyond
+        ``|alpha - 1/2| > 1/2`` (outside [0, 1]) and in how many images, the share within ``NEAR_HALF`` of 1/2,
+        the extremes of eq. (13)'s denominator term ``t`` and how close ``2 + t`` comes to 0."""
         frame = self.images
-        count = frame[f"{kind}_alpha_count"].sum()
-        far = frame[f"{kind}_alpha_far_from_half"]
-        smallest_term = frame[f"{kind}_denominator_term_min"].min()
+        column = lambda statistic: frame[alpha_column(kind, statistic)]  # noqa: E731
+        count = int(column("alpha_count").sum())
+        far = column("alpha_far_from_half")
+        smallest_term = column("denominator_term_min").min()
         return pd.Series(
             {
-                "non-zero alphas": count,
-                "smallest alpha": frame[f"{kind}_alpha_min"].min(),
-                "largest alpha": frame[f"{kind}_alpha_max"].max(),
-                "count |alpha - 1/2| > 0.5": far.sum(),
-                "share |alpha - 1/2| > 0.5": far.sum() / count,
-                "images with such an alpha": int((far > 0).sum()),
-                f"share |alpha - 1/2| <= {NEAR_HALF}": frame[f"{kind}_alpha_near_half"].sum() / count,
-                "smallest term t": smallest_term,
-                "largest term t": frame[f"{kind}_denominator_term_max"].max(),
-                "images with a term below -2": int((frame[f"{kind}_denominator_term_min"] < -2).sum()),
-                "2 + smallest term": 2 + smallest_term,
+                "nonzero_alphas": count,
+                "alpha_min": column("alpha_min").min(),
+                "alpha_max": column("alpha_max").max(),
+                "far_from_half": int(far.sum()),
+                "share_far_from_half": far.sum() / count,
+                "images_far_from_half": int((far > 0).sum()),
+                "share_near_half": column("alpha_near_half").sum() / count,
+                "term_min": smallest_term,
+                "term_max": column("denominator_term_max").max(),
+                "images_term_below_pole": int((column("denominator_term_min") < -2).sum()),
+                "closest_to_pole": column("denominator_closest_to_pole").min(),
+                "constant_grad_cam_plus_plus_maps": self.constant_maps(kind, "grad_cam_plus_plus"),
             },
             name=SCORE_KIND_LABELS[kind],
         )
@@ -167,13 +232,64 @@ class StudyResults:
     def farthest_alpha_from_half(self, kind: ScoreKind = "pre_softmax") -> pd.Series:
         """Per image, the largest ``|alpha - 1/2|`` of its non-zero alphas."""
         frame = self.images
-        return np.maximum((frame[f"{kind}_alpha_max"] - 0.5).abs(), (frame[f"{kind}_alpha_min"] - 0.5).abs())
+        return np.maximum(
+            (frame[alpha_column(kind, "alpha_max")] - 0.5).abs(), (frame[alpha_column(kind, "alpha_min")] - 0.5).abs()
+        )
 
-    def alpha_arrays(self, kind: ScoreKind = "pre_softmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pooled per-image samples of non-zero alphas and of their denominator terms, and the
-        histogram of ``tanh(alpha - 1/2)`` over all non-zero alphas (bin edges: :func:`squeezed_bin_edges`)."""
+    def gradient_constant_share(self, kind: ScoreKind = "pre_softmax") -> float:
+        """Share of images whose gradient is constant within every feature map at this layer."""
+        return float(self.images[alpha_column(kind, "gradient_constant")].mean())
+
+    def typical_image(self, threshold: float = DEFAULT_THRESHOLD, kind: ScoreKind = "pre_softmax") -> int:
+        """A typical image, chosen by rule rather than by hand: among the kept images (all analysed images, if none
+        is kept; ``len(self.kept(threshold))`` tells which), the one whose spread of alphas between its 1st and 99th
+        percentiles is closest to the median spread."""
+        kept = self.kept(threshold)
+        pool = kept if len(kept) else self.images
+        spread = pool[alpha_column(kind, "alpha_q99")] - pool[alpha_column(kind, "alpha_q01")]
+        return int((spread - spread.median()).abs().idxmin())
+
+    def alpha_arrays(self, kind: ScoreKind = "pre_softmax") -> AlphaArrays:
+        """Pooled per-image samples of non-zero alphas and of their denominator terms (every image contributes the
+        same number), and the histogram of ``tanh(alpha - 1/2)`` over all non-zero alphas (bin edges:
+        :func:`squeezed_bin_edges`)."""
         with ResultStore(self.store_path) as store:
-            return store.alpha_arrays(kind)
+            return store.alpha_arrays(self.layer, kind)
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """A finished study: whole-image rows, and per layer the rows of :class:`LayerResults` (see :meth:`at`)."""
+
+    key: str
+    config: StudyConfig
+    layers: tuple[str, ...]
+    #: Provenance of the whole study; its ``layer`` lists every layer.
+    provenance: Provenance
+    images: pd.DataFrame
+    layer_frames: dict[str, pd.DataFrame]
+    skipped: pd.DataFrame
+    store_path: Path
+    seconds: float
+    data_root: Path
+
+    def at(self, layer: str | None = None) -> LayerResults:
+        """The results at ``layer`` (a layer key of the study); the first layer, the model's last map by default."""
+        layer = layer or self.layers[0]
+        if layer not in self.layer_frames:
+            raise ValueError(f"The study explained {', '.join(self.layers)}, not {layer!r}.")
+        frame = self.layer_frames[layer]
+        images = self.images.join(frame) if len(frame) else self.images
+        return LayerResults(
+            key=self.key,
+            config=self.config,
+            layer=layer,
+            provenance=replace(self.provenance, layer=layer_label(layer)),
+            images=images,
+            skipped=self.skipped,
+            store_path=self.store_path,
+            data_root=self.data_root,
+        )
 
 
 def squeezed_bin_edges() -> np.ndarray:

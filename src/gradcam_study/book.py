@@ -1,0 +1,150 @@
+"""The studies the book's chapters read, defined once: the CLI computes them before the book is built
+(with progress bars in the terminal), and the chapters read them back from the cache.
+
+Each study is named by an identifier: ``"main"`` (the profile's study, at the model's last map and its
+inner layer), ``"depth"`` (the profile's model at the output of every stage and at its last map) and
+``"architecture:<model>"`` (another model at its last map and its inner layer). The sweeps run on
+the profile's ``sweep_limit`` images, an evenly spread subset on the CPU.
+
+>>> from gradcam_study import book
+>>> [study.name for study in book.book_studies("quick")][:2]
+['main', 'depth']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from . import settings
+from .models import MODELS, ModelSpec, model_spec, weights_missing
+from .display import layer_label
+from .study import LayerResults, StudyResults, profile, run_profile
+
+log = logging.getLogger(__name__)
+
+#: The models the architecture comparison covers, when their weights are present.
+ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "vgg16", "resnet50")
+
+
+@dataclass(frozen=True)
+class BookStudy:
+    """One study of the book: its identifier and the overrides of the profile's configuration."""
+
+    name: str
+    overrides: dict[str, object] = field(default_factory=dict)
+    description: str = ""
+
+    def run(self, progress: bool = False, **options: object) -> StudyResults:
+        return run_profile(progress=progress, **self.overrides, **options)
+
+
+def depth_layers(spec: ModelSpec) -> tuple[str, ...]:
+    """The depth sweep's layers, from the input side: the output of each stage, then the model's last map."""
+    return tuple(dict.fromkeys((*spec.stages, spec.layer)))
+
+
+def book_studies(profile_name: str | None = None) -> list[BookStudy]:
+    """The studies the book reads in the given profile, in the order the CLI computes them."""
+    chosen = profile(settings.profile_name(profile_name))
+    spec = model_spec(chosen.config.model)
+    studies = [
+        BookStudy("main", {}, f"{spec.name} at {', '.join(chosen.config.resolved_layers())}"),
+        BookStudy(
+            "depth",
+            {"layers": depth_layers(spec), "limit": chosen.sweep_limit or chosen.config.limit},
+            f"{spec.name} at {len(depth_layers(spec))} depths",
+        ),
+    ]
+    for name in ARCHITECTURES:
+        if name == spec.name or weights_missing(MODELS[name]) is not None:
+            continue
+        studies.append(BookStudy(
+            f"architecture:{name}", {"model": name, "limit": chosen.sweep_limit or chosen.config.limit},
+            f"{name} at its last map and inner layer",
+        ))
+    return studies
+
+
+def study(name: str, profile_name: str | None = None, progress: bool = False) -> StudyResults:
+    """The book study ``name`` (``"main"``, ``"depth"``, ``"architecture:<model>"``), computed or read back."""
+    for candidate in book_studies(profile_name):
+        if candidate.name == name:
+            return candidate.run(progress=progress, name=profile_name)
+    raise ValueError(f"No book study {name!r} in this profile; known: "
+                     f"{', '.join(s.name for s in book_studies(profile_name))}.")
+
+
+def architecture_studies(profile_name: str | None = None) -> dict[str, StudyResults | str]:
+    """Per model of :data:`ARCHITECTURES`: its study (the depth study for the profile's own model, which holds
+    its last map and inner layer), or the reason it was left out."""
+    own = profile(settings.profile_name(profile_name)).config.model
+    found: dict[str, StudyResults | str] = {}
+    for name in ARCHITECTURES:
+        missing = weights_missing(MODELS[name])
+        if name == own:
+            found[name] = study("depth", profile_name)
+        elif missing is not None:
+            found[name] = f"{name} is left out: {missing}."
+        else:
+            found[name] = study(f"architecture:{name}", profile_name)
+    return found
+
+
+def depth_settings(profile_name: str | None = None) -> dict[str, LayerResults]:
+    """The depth study by layer, from the input side, keyed by the layer's label."""
+    depth = study("depth", profile_name)
+    return {layer_label(layer): depth.at(layer) for layer in depth.layers}
+
+
+def architecture_settings(profile_name: str | None = None) -> tuple[dict[str, LayerResults], list[str]]:
+    """Every model of :data:`ARCHITECTURES` whose weights are present, at its last map and at its inner layer
+    (keyed ``"<model> at <layer label>"``), and a sentence per model left out."""
+    settings_found: dict[str, LayerResults] = {}
+    left_out: list[str] = []
+    for name, found in architecture_studies(profile_name).items():
+        if isinstance(found, str):
+            left_out.append(found)
+            continue
+        spec = model_spec(name)
+        for layer in dict.fromkeys((spec.layer, spec.inner_layer or spec.layer)):
+            settings_found[f"{name} at {layer_label(layer)}"] = found.at(layer)
+    return settings_found, left_out
+
+
+def prepare(
+    profile_name: str | None = None,
+    *,
+    progress: bool = True,
+    stamp: Path | None = None,
+    execution_cache: Path | None = None,
+    report: Callable[[str], None] = print,
+) -> dict[str, str]:
+    """Compute (or read back) every study of the book, and return their keys by study name.
+
+    When ``stamp`` holds the keys of the previous build and they differ, ``execution_cache`` (the book's
+    jupyter-cache) is removed, so that every chapter re-executes against the new results even though its
+    own cells did not change; the new keys are then written to ``stamp``.
+    """
+    keys: dict[str, str] = {}
+    for number, book_study in enumerate(book_studies(profile_name), start=1):
+        report(f"[{number}/{len(book_studies(profile_name))}] study '{book_study.name}': {book_study.description}")
+        keys[book_study.name] = book_study.run(progress=progress, name=profile_name).key
+    keys["profile"] = profile(settings.profile_name(profile_name)).name
+    if stamp is not None:
+        previous = json.loads(stamp.read_text()) if stamp.is_file() else None
+        if previous != keys and execution_cache is not None and execution_cache.exists():
+            report(f"The studies changed since the last build: removing {execution_cache} so that every chapter reruns.")
+            shutil.rmtree(execution_cache)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps(keys, indent=2, sort_keys=True) + "\n")
+    return keys
+
+
+__all__ = ["ARCHITECTURES", "BookStudy", "architecture_settings", "architecture_studies", "book_studies", "depth_layers",
+           "depth_settings", "prepare", "study"]

@@ -1,0 +1,61 @@
+"""The book's declared criteria, in one place: what "better", "equivalent" and "nearly equal" mean.
+
+Every verdict a chapter prints is one of these functions applied to computed numbers, so that
+a criterion is stated once, printed beside its verdicts, and can be varied (see
+:meth:`~gradcam_study.study.results.LayerResults.equivalence_sweep`).
+"""
+
+from __future__ import annotations
+
+#: "Alphas about 1/2": more than this share of the non-zero alphas lie within NEAR_HALF (0.03) of 1/2.
+ABOUT_HALF_SHARE = 0.5
+#: Level of every test and interval (95% intervals, p < 0.05).
+SIGNIFICANCE_LEVEL = 0.05
+#: "Perform alike": equivalence shown by two one-sided tests that the relative performance lies within
+#: [1/(1 + margin), 1 + margin]. A declared margin, not a measured one; :data:`EQUIVALENCE_MARGINS` varies it.
+EQUIVALENCE_MARGIN = 0.05
+EQUIVALENCE_MARGINS = (0.005, 0.01, 0.02, 0.05, 0.10)
+#: "Heatmaps nearly equal": the median per-image Pearson correlation of the two normalised heatmaps is at
+#: least this (an absolute criterion, stated before looking at the numbers).
+NEARLY_EQUAL_CORRELATION = 0.99
+
+
+def interval_verdict(low: float, high: float) -> str:
+    """``"better"`` when a relative performance's interval lies above 1, ``"worse"`` below, else
+    ``"not distinguishable"``.
+
+    >>> interval_verdict(1.01, 1.2), interval_verdict(0.9, 1.1)
+    ('better', 'not distinguishable')
+    """
+    if low > 1:
+        return "better"
+    if high < 1:
+        return "worse"
+    return "not distinguishable"
+
+
+def favoured(first: str, second: str, median_log_ratio: float) -> str:
+    """The method most images favour: ``first`` when the median log ratio log(p_first / p_second) is positive,
+    ``second`` when negative, ``"neither"`` at 0 (the direction of a signed-rank test, read from its median)."""
+    if median_log_ratio > 0:
+        return first
+    if median_log_ratio < 0:
+        return second
+    return "neither"
+
+
+def nearly_equal(median_correlation: float, criterion: float = NEARLY_EQUAL_CORRELATION) -> bool:
+    """Whether two methods' heatmaps are "nearly equal": median per-image correlation at least ``criterion``."""
+    return median_correlation >= criterion
+
+
+__all__ = [
+    "ABOUT_HALF_SHARE",
+    "EQUIVALENCE_MARGIN",
+    "EQUIVALENCE_MARGINS",
+    "NEARLY_EQUAL_CORRELATION",
+    "SIGNIFICANCE_LEVEL",
+    "favoured",
+    "interval_verdict",
+    "nearly_equal",
+]
