@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from gradcam_study.capture import capture, class_scores, resolve_layer
+from gradcam_study.capture import TappedLayer, capture, capture_layers, class_scores, resolve_layer
 
 
 def test_pre_softmax_gradients_are_the_linear_head(linear_head_net) -> None:
@@ -60,9 +60,104 @@ def test_hooks_are_removed_even_when_the_forward_pass_fails(linear_head_net) -> 
     assert not linear_head_net.features._forward_pre_hooks
 
 
-def test_unknown_layer_names_the_last_layers(linear_head_net) -> None:
-    with pytest.raises(ValueError, match="no layer 'nope'.*head"):
+def test_unknown_layer_lists_the_choices(linear_head_net) -> None:
+    with pytest.raises(ValueError, match="no layer 'nope'. Choices include: features, head"):
         resolve_layer(linear_head_net, "nope")
+    with pytest.raises(ValueError, match="no layer 'nosuch.layer'"):
+        capture_layers(linear_head_net, ["features", "nosuch.layer"], torch.randn(1, 1, 4, 4), torch.tensor([0]))
+
+
+def test_empty_and_repeated_layer_lists_are_refused(linear_head_net) -> None:
+    x, targets = torch.randn(1, 1, 4, 4), torch.tensor([0])
+    with pytest.raises(ValueError, match="at least one layer.*features"):
+        capture_layers(linear_head_net, [], x, targets)
+    with pytest.raises(ValueError, match="'features' is named more than once"):
+        capture_layers(linear_head_net, ["features", "head:input", "features"], x, targets)
+    with pytest.raises(ValueError, match="Unknown tap"):
+        capture_layers(linear_head_net, ["features:middle"], x, targets)
+
+
+def test_layer_keys_parse_and_print() -> None:
+    assert TappedLayer.parse("_avg_pooling:input") == TappedLayer("_avg_pooling", "input")
+    assert TappedLayer.parse("features.29").key == "features.29"
+
+
+class Chain(nn.Module):
+    """Four convolutions (with a ReLU and a residual sum) and a linear head: layers at four depths."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU())
+        self.c = nn.Conv2d(4, 6, 3, padding=1)
+        self.d = nn.Conv2d(6, 5, 3, stride=2)
+        self.head = nn.Linear(5 * 3 * 3, 7)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.a(x)
+        return self.head(self.d(self.c(self.b(a) + a)).flatten(1))
+
+
+LAYERS = ["a", "b", "c", "d", "head:input"]
+
+
+def assert_each_layer_matches_its_own_capture(network: nn.Module, layers, inputs, targets) -> None:
+    together = capture_layers(network, layers, inputs, targets)
+    assert together.layers == tuple(layers)
+    for layer in layers:
+        alone = capture_layers(network, [layer], inputs, targets).layer(layer)
+        torch.testing.assert_close(together.activations[layer], alone.activations, rtol=0, atol=1e-6)
+        for kind, gradient in alone.gradients.items():
+            scale = max(gradient.abs().max().item(), 1e-30)
+            torch.testing.assert_close(together.gradients[layer][kind] / scale, gradient / scale, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_several_layers_from_one_pass_equal_one_layer_at_a_time(frozen: bool) -> None:
+    network = Chain().eval()
+    network.requires_grad_(not frozen)
+    inputs, targets = torch.randn(3, 3, 8, 8), torch.tensor([0, 3, 6])
+    assert_each_layer_matches_its_own_capture(network, LAYERS, inputs, targets)
+    if frozen:
+        assert all(p.grad is None for p in network.parameters())
+
+
+def test_one_tap_does_not_cut_the_gradient_of_a_shallower_layer() -> None:
+    """With frozen parameters, the gradient at 'a' flows through the tapped 'c': it must equal 'a' captured alone,
+    and differ from zero (a tap that made 'c' a detached leaf would leave 'a' with no gradient at all)."""
+    network = Chain().eval().requires_grad_(False)
+    inputs, targets = torch.randn(2, 3, 8, 8), torch.tensor([1, 2])
+    together = capture_layers(network, ["c", "a"], inputs, targets, ("pre_softmax",))
+    assert together.gradients["a"]["pre_softmax"].abs().sum() > 0
+
+
+def test_one_forward_pass_serves_every_layer() -> None:
+    network = Chain().eval()
+    calls = []
+    network.head.register_forward_hook(lambda *_: calls.append(1))
+    capture_layers(network, LAYERS, torch.randn(2, 3, 8, 8), torch.tensor([0, 1]))
+    assert len(calls) == 1
+
+
+def test_several_layers_of_efficientnet_lite0_match_one_layer_at_a_time(imagenet_sample) -> None:
+    from gradcam_study.data import list_images
+    from gradcam_study.explain import load_pixels
+    from gradcam_study.models import load_classifier
+
+    classifier = load_classifier("efficientnet_lite0")
+    images = list_images(imagenet_sample)[::500]
+    inputs = classifier.normalise(load_pixels(classifier, [i.path for i in images]))
+    layers = [*classifier.spec.stages, classifier.spec.layer]
+    assert_each_layer_matches_its_own_capture(classifier.network, layers, inputs, torch.tensor([i.label for i in images]))
+
+
+def test_hooks_are_removed_from_every_layer_when_the_forward_pass_fails() -> None:
+    network = Chain().eval()
+    with pytest.raises(RuntimeError):
+        capture_layers(network, LAYERS, torch.randn(1, 2, 8, 8), torch.tensor([0]))  # wrong channel count
+    for module in network.modules():
+        assert not module._forward_hooks and not module._forward_pre_hooks
 
 
 def test_a_layer_used_twice_is_refused() -> None:

@@ -1,7 +1,9 @@
-"""The command line: run prints the tables, info the locations, --help every option."""
+"""The command line: run prints the tables, info the locations, --help every option, and a user's mistake
+one line (exit 2) instead of a traceback."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +14,27 @@ from gradcam_study.cli import main
 from test_study import small_folder  # noqa: F401  (fixture)
 
 
+def run_arguments(folder: Path, cache: Path, *extra: str) -> list[str]:
+    return ["run", "--data", str(folder), "--cache-dir", str(cache), "--device", "cpu", "--limit", "4",
+            "--batch-size", "2", "--workers", "0", "--quiet", *extra]
+
+
 def test_run_prints_tables_and_kept_count(small_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    arguments = ["run", "--data", str(small_folder), "--cache-dir", str(tmp_path), "--device", "cpu", "--limit", "4",
-                 "--batch-size", "2", "--workers", "0", "--threshold", "0", "--quiet"]
-    assert main(arguments) == 0
+    assert main(run_arguments(small_folder, tmp_path, "--threshold", "0", "--layer", "_avg_pooling:input")) == 0
     printed = capsys.readouterr().out
     for expected in ("Table 1: relative performance", "Table 2: log relative performance", "Wilcoxon",
-                     "Grad-CAM++ vs Grad-CAM+", "Kept 4 of 4 images", "95% CI low"):
+                     "Grad-CAM++ vs Grad-CAM+", "Kept 4 of 4 images", "ci_low", "tost_p_value",
+                     "layer _avg_pooling (input)"):
         assert expected in printed
+    assert "NaN" not in printed
+
+
+def test_run_prints_one_section_per_layer(small_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    arguments = run_arguments(small_folder, tmp_path, "--threshold", "0", "--layer", "_blocks.15", "--layer", "_blocks.4")
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("Table 1: relative performance") == 2
+    assert printed.index("layer _blocks.15;") < printed.index("layer _blocks.4;")
 
 
 def test_info_prints_resolved_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,10 +43,111 @@ def test_info_prints_resolved_locations(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("GRADCAM_STUDY_PROFILE", "paper")
     assert main(["info"]) == 0
     printed = capsys.readouterr().out
-    assert "vgg16, layer features.29" in printed and str(tmp_path / "cache") in printed and "paper" in printed
+    assert "vgg16, layers features.29" in printed and str(tmp_path / "cache") in printed and "paper" in printed
 
 
 def test_help_explains_every_option() -> None:
     completed = subprocess.run([sys.executable, "-m", "gradcam_study", "run", "--help"], capture_output=True, text=True, check=True)
     for option in ("--profile", "--model", "--layer", "--data", "--device", "--batch-size", "--limit", "--threshold", "--cache-dir"):
         assert option in completed.stdout
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], arguments: list[str]) -> str:
+    """Run the CLI expecting a user error: exit 2, one line on stderr starting with 'error:', no traceback."""
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+def test_no_data_folder_offline_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from gradcam_study.data import fetch
+
+    monkeypatch.delenv("GRADCAM_STUDY_DATA", raising=False)
+
+    def offline(*args, **kwargs):
+        raise fetch.OfflineError("Could not reach the download server; fetch the sample by hand into the cache.")
+
+    monkeypatch.setattr(fetch, "fetch_imagenet_sample", offline)
+    line = one_line_error(capsys, ["run", "--cache-dir", str(tmp_path), "--quiet"])
+    assert "download server" in line
+
+
+def test_a_missing_data_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    line = one_line_error(capsys, ["run", "--data", str(tmp_path / "nonexistent"), "--cache-dir", str(tmp_path)])
+    assert "does not exist" in line and "nonexistent" in line
+
+
+def test_an_unknown_layer_is_one_line_listing_choices(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811
+    line = one_line_error(capsys, run_arguments(small_folder, tmp_path, "--layer", "nosuch.layer"))
+    assert "no layer 'nosuch.layer'" in line and "_blocks.15" in line
+
+
+def test_a_layer_named_twice_is_one_line(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811
+    line = one_line_error(capsys, run_arguments(small_folder, tmp_path, "--layer", "_blocks.15", "--layer", "_blocks.15"))
+    assert "more than once" in line
+
+
+@pytest.mark.parametrize("option", [["--batch-size", "0"], ["--limit", "-3"], ["--threshold", "1.5"], ["--workers", "-1"]])
+def test_out_of_range_numbers_are_refused_by_the_parser(option: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", *option])
+    assert exit_.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_no_image_kept_says_what_to_change(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811
+    line = one_line_error(capsys, run_arguments(small_folder, tmp_path, "--layer", "_avg_pooling:input",
+                                                "--threshold", "0.9999", "--random-weights"))
+    assert "No image passed the threshold 0.9999" in line and "Lower the threshold" in line
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="does not exist"):
+        main(["--debug", "run", "--data", str(tmp_path / "nonexistent"), "--cache-dir", str(tmp_path)])
+
+
+def test_warnings_go_through_tqdm_while_the_bar_is_shown(small_folder: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # noqa: F811
+    """A skipped file's warning is written with tqdm.write (above the bar), not into the bar's line."""
+    import shutil
+
+    from tqdm import tqdm
+
+    folder = tmp_path / "mixed"
+    shutil.copytree(small_folder, folder)
+    (folder / "n01491361_broken.JPEG").write_bytes(b"not a jpeg")
+    written: list[str] = []
+    monkeypatch.setattr(tqdm, "write", classmethod(lambda cls, message, *a, **k: written.append(message)))
+    logging.getLogger().handlers.clear()
+    arguments = ["run", "--data", str(folder), "--cache-dir", str(tmp_path / "c"), "--device", "cpu",
+                 "--batch-size", "3", "--workers", "0", "--threshold", "0", "--layer", "_avg_pooling:input"]
+    assert main(arguments) == 0
+    assert any("Skipped" in message and "n01491361_broken.JPEG" in message for message in written)
+
+
+def test_book_command_computes_the_book_studies_and_invalidates_a_stale_execution_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from gradcam_study import book
+
+    computed = []
+
+    class Fake:
+        def __init__(self, key: str) -> None:
+            self.key = key
+
+    monkeypatch.setattr(book.BookStudy, "run", lambda self, **kwargs: computed.append(self.name) or Fake(f"k-{self.name}"))
+    stamp, cache = tmp_path / "stamp.json", tmp_path / "jupyter_cache"
+    cache.mkdir()
+    assert main(["book", "--stamp", str(stamp), "--execution-cache", str(cache), "--quiet"]) == 0
+    assert computed[:2] == ["main", "depth"] and stamp.is_file()
+    assert not cache.exists()  # no record of which studies the cached chapters read: they rerun
+    cache.mkdir()
+    assert main(["book", "--stamp", str(stamp), "--execution-cache", str(cache), "--quiet"]) == 0
+    assert cache.exists()  # same keys: the chapters' cache stays
+    monkeypatch.setattr(book.BookStudy, "run", lambda self, **kwargs: Fake(f"new-{self.name}"))
+    assert main(["book", "--stamp", str(stamp), "--execution-cache", str(cache), "--quiet"]) == 0
+    assert not cache.exists()  # a study changed: every chapter reruns
+    assert "removing" in capsys.readouterr().out

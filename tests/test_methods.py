@@ -149,3 +149,44 @@ def test_grad_cam_plus_plus_with_half_alphas_is_a_multiple_of_grad_cam_plus(maps
     area = activations.shape[-1] * activations.shape[-2]
     torch.testing.assert_close(half_weights, area / 2 * grad_cam_plus_weights(zero_sum, gradients))
     torch.testing.assert_close(grad_cam_plus_plus_weights(zero_sum, gradients), half_weights)
+
+
+def test_alphas_do_not_underflow_for_tiny_float32_gradients() -> None:
+    """In float32, g**2 is 0 for |g| = 1e-30; eq. (9) must still give 1 / (2 + sum(A) g), about 1/2, not 0."""
+    activations = torch.rand(2, 3, 4, 4) + 0.5
+    gradients = torch.full((2, 3, 4, 4), 1e-30)
+    gradients[1] = -1e-30
+    assert (gradients.pow(2) == 0).all()  # the underflow the formula must survive
+    alphas = grad_cam_plus_plus_alphas(activations, gradients)
+    assert alphas.dtype == torch.float32
+    torch.testing.assert_close(alphas, torch.full_like(alphas, 0.5))
+    torch.testing.assert_close(alphas, grad_cam_plus_plus_alphas_divided(activations.double(), gradients.double()).float())
+    # So the Grad-CAM++ map keeps its shape where Grad-CAM+'s does: the two normalised maps agree.
+    gradients[0, 0] = 3e-30
+    torch.testing.assert_close(
+        normalised_heatmaps(activations, gradients, "grad_cam_plus_plus")[0],
+        normalised_heatmaps(activations, gradients, "grad_cam_plus")[0],
+    )
+    assert normalised_heatmaps(activations, gradients, "grad_cam_plus_plus")[0].max() == 1
+
+
+def test_nonzero_alphas_keep_only_units_with_a_gradient(maps) -> None:
+    from gradcam_study.methods import nonzero_alphas
+
+    activations, gradients = maps
+    found = nonzero_alphas(activations, gradients)
+    assert found.units == gradients.numel()
+    assert found.alphas.numel() == int((gradients != 0).sum())
+    torch.testing.assert_close(found.alphas, 1 / (2 + found.terms))
+    torch.testing.assert_close(found.terms, found.activation_sums * found.gradients)
+
+
+def test_constant_within_maps_tells_a_pooled_layer_from_an_inner_one() -> None:
+    from gradcam_study.methods import constant_within_maps, within_map_spread
+
+    per_map = torch.randn(2, 3, 1, 1).expand(2, 3, 4, 4).clone()
+    varying = per_map.clone()
+    varying[1, 2, 0, 0] += 0.1
+    assert constant_within_maps(per_map).tolist() == [True, True]
+    assert constant_within_maps(varying).tolist() == [True, False]
+    assert within_map_spread(varying)[1].item() == pytest.approx(0.1, rel=1e-5)

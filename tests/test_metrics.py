@@ -69,3 +69,29 @@ def test_pearson_per_image() -> None:
     assert r[0].item() == pytest.approx(1.0)
     assert r[1].item() == pytest.approx(-1.0)
     assert math.isnan(r[2].item())
+
+
+def test_equivalence_test_shows_equivalence_only_within_the_margin() -> None:
+    from gradcam_study.metrics import equivalence_test
+
+    rng = np.random.default_rng(0)
+    close = rng.normal(0.001, 0.01, 500)
+    assert equivalence_test(close, 0.05).equivalent
+    assert not equivalence_test(close + 0.2, 0.05).equivalent  # centred at exp(0.2) = 1.22: outside
+    noisy = rng.normal(0.0, 2.0, 20)
+    assert not equivalence_test(noisy, 0.05).equivalent  # too uncertain to show anything
+    assert equivalence_test(noisy, 5.0).p_value < equivalence_test(noisy, 0.05).p_value
+    assert equivalence_test([0.0, 0.0, 0.0], 0.01).equivalent  # identical methods
+    with pytest.raises(ValueError, match="margin"):
+        equivalence_test(close, 0.0)
+
+
+def test_median_log_ratio_gives_the_direction_most_images_favour() -> None:
+    from gradcam_study.metrics import median_log_ratio
+    from gradcam_study.study.verdicts import favoured, interval_verdict
+
+    # One image hugely in favour of A, most slightly in favour of B: the mean says A, the median says B.
+    values = np.array([5.0, -0.1, -0.1, -0.1, -0.1])
+    assert values.mean() > 0 and median_log_ratio(values) < 0
+    assert favoured("a", "b", median_log_ratio(values)) == "b"
+    assert interval_verdict(0.95, 0.99) == "worse" and interval_verdict(0.99, 1.01) == "not distinguishable"

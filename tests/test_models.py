@@ -13,20 +13,30 @@ import pytest
 import torch
 from torch import nn
 
-from gradcam_study.capture import capture
-from gradcam_study.models import MODELS, WeightsUnavailableError, load_classifier, torchvision_weights_loader
+from gradcam_study.capture import capture_layers
+from gradcam_study.methods import constant_within_maps, within_map_spread
+from gradcam_study.models import (
+    MODELS,
+    WeightsUnavailableError,
+    default_layers,
+    load_classifier,
+    model_spec,
+    torchvision_weights_loader,
+    weights_missing,
+)
 
 
 @pytest.mark.parametrize(
     ("name", "layer", "maps"),
-    [("vgg16", "features.29", (512, 14, 14)), ("resnet50", "layer4", (2048, 7, 7)), ("efficientnet_lite0", "_avg_pooling", (1280, 7, 7))],
+    [("vgg16", "features.29", (512, 14, 14)), ("resnet50", "layer4", (2048, 7, 7)),
+     ("efficientnet_lite0", "_avg_pooling:input", (1280, 7, 7))],
 )
 def test_default_layers_give_the_last_feature_maps(name: str, layer: str, maps: tuple[int, int, int]) -> None:
     torch.manual_seed(0)
     classifier = load_classifier(name, pretrained=False)
-    assert classifier.layer == layer
+    assert classifier.spec.layer == layer
     pixels = torch.rand(2, 3, 224, 224)
-    captured = capture(classifier.network, classifier.layer, classifier.normalise(pixels), torch.tensor([1, 2]), tap=classifier.tap)
+    captured = capture_layers(classifier.network, [layer], classifier.normalise(pixels), torch.tensor([1, 2])).layer(layer)
     assert captured.activations.shape == (2, *maps)
     assert captured.gradients["pre_softmax"].shape == (2, *maps)
     assert captured.logits.shape == (2, 1000)
@@ -38,9 +48,49 @@ def test_vgg16_layer_is_the_relu_after_the_last_convolution() -> None:
     assert isinstance(network.get_submodule("features.29"), nn.ReLU)
 
 
-def test_explicit_layer_overrides_the_default() -> None:
-    classifier = load_classifier("resnet50", pretrained=False, layer="layer3")
-    assert (classifier.layer, classifier.tap) == ("layer3", "output")
+def test_default_layers_are_the_last_map_and_the_inner_layer() -> None:
+    assert default_layers(model_spec("efficientnet_lite0")) == ("_avg_pooling:input", "_blocks.15")
+    assert default_layers(model_spec("vgg16")) == ("features.29",)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"])
+def test_efficientnet_lite_stages_end_at_the_last_block_of_each_stage(name: str) -> None:
+    """A stage's blocks share their output width; each stage's last block is the one before the width changes."""
+    spec = model_spec(name)
+    blocks = spec.architecture()._blocks
+    widths = [block._block_args.output_filters for block in blocks]
+    last_of_each = [i for i in range(len(blocks)) if i == len(blocks) - 1 or widths[i + 1] != widths[i]]
+    assert spec.stages == tuple(f"_blocks.{i}" for i in last_of_each)
+    assert len(spec.stages) == 7 and spec.inner_layer == spec.stages[-1]
+
+
+def test_vgg16_stages_are_the_relu_closing_each_block() -> None:
+    network = load_classifier("vgg16", pretrained=False).network
+    for stage in MODELS["vgg16"].stages:
+        index = int(stage.split(".")[1])
+        assert isinstance(network.features[index], nn.ReLU) and isinstance(network.features[index + 1], nn.MaxPool2d)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_lite1", "efficientnet_lite2"])
+def test_larger_efficientnet_lites_load_their_packaged_weights_at_their_native_size(name: str) -> None:
+    from PIL import Image
+
+    classifier = load_classifier(name)
+    native = {"efficientnet_lite1": 240, "efficientnet_lite2": 260}[name]
+    assert classifier.to_pixels(Image.new("RGB", (500, 400))).shape == (3, native, native)
+    assert weights_missing(classifier.spec) is None
+    with torch.no_grad():
+        logits = classifier.network(classifier.normalise(torch.rand(1, 3, native, native)))
+    assert logits.shape == (1, 1000) and torch.isfinite(logits).all()
+
+
+def test_missing_torchvision_weights_are_reported_without_download(tmp_path: Path) -> None:
+    previous = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path))
+    try:
+        assert "put them at " + str(tmp_path / "checkpoints" / "vgg16-397923af.pth") in weights_missing(MODELS["vgg16"])
+    finally:
+        torch.hub.set_dir(previous)
 
 
 def test_to_pixels_resizes_crops_and_keeps_unit_range() -> None:
@@ -126,20 +176,22 @@ def test_offline_weights_error_says_where_to_put_the_file(hub_dir: Path) -> None
     assert "efficientnet_lite0" in message
 
 
-def test_registry_names_the_three_models() -> None:
-    assert set(MODELS) == {"efficientnet_lite0", "vgg16", "resnet50"}
+def test_registry_names_the_five_models() -> None:
+    assert set(MODELS) == {"efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "vgg16", "resnet50"}
 
 
 @pytest.mark.parametrize("name", ["efficientnet_lite0", "resnet50"])
 def test_default_layer_gradients_are_constant_per_map_and_inner_layer_gradients_are_not(name: str) -> None:
     torch.manual_seed(0)
     classifier = load_classifier(name, pretrained=False)
+    spec = classifier.spec
     inputs = classifier.normalise(torch.rand(1, 3, 224, 224))
-
-    def spread_within_maps(layer: str, tap: str) -> float:
-        gradients = capture(classifier.network, layer, inputs, torch.tensor([3]), ("pre_softmax",), tap=tap).gradients["pre_softmax"]
-        return (gradients.amax(dim=(-2, -1)) - gradients.amin(dim=(-2, -1))).abs().max().item() / gradients.abs().max().item()
-
-    assert spread_within_maps(classifier.layer, classifier.tap) < 1e-5
-    assert spread_within_maps(classifier.spec.inner_layer, "output") > 1e-2
+    for kind in ("pre_softmax", "post_softmax"):
+        captured = capture_layers(classifier.network, [spec.layer, spec.inner_layer], inputs, torch.tensor([3]), (kind,))
+        last, inner = captured.gradients[spec.layer][kind], captured.gradients[spec.inner_layer][kind]
+        if kind == "post_softmax" and inner.abs().max() == 0:
+            continue  # random weights can saturate the softmax: no post-softmax gradient to look at
+        assert constant_within_maps(last).all()
+        assert not constant_within_maps(inner).any()
+        assert (within_map_spread(inner) > 1e-2 * inner.abs().amax()).all()
     assert MODELS["vgg16"].inner_layer is None

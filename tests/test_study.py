@@ -14,10 +14,21 @@ from PIL import Image
 from conftest import sample_folder
 from gradcam_study import paper
 from gradcam_study.data import imagenet_classes
-from gradcam_study.study import StudyConfig, log_prob_column, run_profile, run_study, select_images
+from gradcam_study.display import label
+from gradcam_study.study import (
+    NoImageKeptError,
+    StudyConfig,
+    constant_map_column,
+    log_prob_column,
+    run_profile,
+    run_study,
+    select_images,
+    source_fingerprint,
+)
 from gradcam_study.study import pipeline
+from gradcam_study.study.config import study_key
 
-CONFIG = StudyConfig(model="efficientnet_lite0")
+CONFIG = StudyConfig(model="efficientnet_lite0", layers=("_avg_pooling:input",))
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +52,9 @@ def run(folder: Path, cache: Path, **kwargs) -> pipeline.StudyResults:
 
 
 def test_rows_and_tables(small_folder: Path, tmp_path: Path) -> None:
-    results = run(small_folder, tmp_path)
+    study = run(small_folder, tmp_path)
+    results = study.at()
+    assert results.layer == "_avg_pooling:input" and study.layers == ("_avg_pooling:input",)
     assert len(results.images) == 8 and len(results.skipped) == 0
     log_probs = results.images[[log_prob_column(k, m) for k in results.score_kinds for m in ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus")]]
     assert np.isfinite(log_probs.to_numpy()).all() and (log_probs.to_numpy() <= 0).all()
@@ -55,21 +68,33 @@ def test_rows_and_tables(small_folder: Path, tmp_path: Path) -> None:
     pd.testing.assert_index_equal(paper.table2().columns, table2.columns)
     assert table2.columns.tolist() == [("pre-softmax", "mean"), ("pre-softmax", "std"), ("post-softmax", "mean"), ("post-softmax", "std")]
     assert (results.images["pre_softmax_alpha_count"] > 0).all()
-    alphas, terms, histogram = results.alpha_arrays("pre_softmax")
-    assert len(alphas) == len(terms) == 8 * CONFIG.alpha_sample_size
-    assert histogram.sum() == results.images["pre_softmax_alpha_count"].sum()
+    arrays = results.alpha_arrays("pre_softmax")
+    # Every image weighs the same in the pooled sample: exactly alpha_sample_size draws each.
+    assert len(arrays.alphas) == len(arrays.terms) == 8 * CONFIG.alpha_sample_size
+    assert arrays.squeezed_histogram.sum() == results.images["pre_softmax_alpha_count"].sum()
     extremes = results.alpha_extremes("pre_softmax")
-    assert extremes["non-zero alphas"] == histogram.sum()
-    assert extremes["smallest alpha"] <= alphas.min() and extremes["largest alpha"] >= alphas.max()
-    assert 0 < extremes["share |alpha - 1/2| <= 0.03"] <= 1
+    assert extremes["nonzero_alphas"] == arrays.squeezed_histogram.sum()
+    assert extremes["alpha_min"] <= arrays.alphas.min() and extremes["alpha_max"] >= arrays.alphas.max()
+    assert 0 < extremes["share_near_half"] <= 1
+    assert label("share_near_half") == "share |alpha - 1/2| <= 0.03"
+    # At the pooling input each map has one gradient, so one term t: 2 + t cannot come closer to 0 than the extremes say.
+    assert extremes["closest_to_pole"] == pytest.approx(min(abs(2 + extremes["term_min"]), abs(2 + extremes["term_max"])))
+    assert results.gradient_constant_share("pre_softmax") == 1.0
     farthest = results.farthest_alpha_from_half("pre_softmax")
     assert len(farthest) == 8
-    assert farthest.max() == pytest.approx(max(abs(extremes["smallest alpha"] - 0.5), abs(extremes["largest alpha"] - 0.5)))
-    assert "profile custom; model efficientnet_lite0" in results.provenance.caption()
+    assert farthest.max() == pytest.approx(max(abs(extremes["alpha_min"] - 0.5), abs(extremes["alpha_max"] - 0.5)))
+    assert "profile custom; model efficientnet_lite0; layer _avg_pooling (input)" in results.provenance.caption()
+    assert "(an evenly spread subset" not in results.provenance.caption()
+    assert results.typical_image(0.0) in results.images.index
+    statistics = results.statistics(0.0)
+    assert {"median_log_ratio", "tost_p_value", "equivalent"} <= set(statistics.columns)
+    sweep = results.equivalence_sweep(0.0)
+    # A wider margin can only make equivalence easier to show.
+    assert (sweep.diff(axis=1).iloc[:, 1:] <= 1e-12).all().all()
 
 
 def test_threshold_filters_on_the_true_class_probability(small_folder: Path, tmp_path: Path) -> None:
-    results = run(small_folder, tmp_path)
+    results = run(small_folder, tmp_path).at()
     threshold = float(results.images["probability"].median())
     assert len(results.kept(threshold)) == int((results.images["probability"] > threshold).sum()) < 8
     assert len(results.kept(0.0)) == 8
@@ -93,8 +118,8 @@ def test_interrupted_run_resumes_to_the_same_tables(small_folder: Path, tmp_path
     monkeypatch.setattr(pipeline, "analyse_batch", real)
     resumed = run(small_folder, tmp_path / "b")
     assert resumed.key == uninterrupted.key
-    pd.testing.assert_frame_equal(resumed.images, uninterrupted.images)
-    pd.testing.assert_frame_equal(resumed.table1(0.0), uninterrupted.table1(0.0))
+    pd.testing.assert_frame_equal(resumed.at().images, uninterrupted.at().images)
+    pd.testing.assert_frame_equal(resumed.at().table1(0.0), uninterrupted.at().table1(0.0))
     assert not resumed.images.index.duplicated().any()
 
 
@@ -105,11 +130,91 @@ def test_finished_run_is_reused_without_computing(small_folder: Path, tmp_path: 
         raise AssertionError("a finished study was recomputed")
 
     monkeypatch.setattr(pipeline, "analyse_batch", must_not_run)
-    pd.testing.assert_frame_equal(run(small_folder, tmp_path).images, first.images)
+    pd.testing.assert_frame_equal(run(small_folder, tmp_path).at().images, first.at().images)
 
 
 def test_same_inputs_give_identical_results_on_the_cpu(small_folder: Path, tmp_path: Path) -> None:
-    pd.testing.assert_frame_equal(run(small_folder, tmp_path / "x").images, run(small_folder, tmp_path / "y").images)
+    pd.testing.assert_frame_equal(run(small_folder, tmp_path / "x").at().images, run(small_folder, tmp_path / "y").at().images)
+
+
+def test_several_layers_in_one_study_equal_one_study_per_layer(small_folder: Path, tmp_path: Path) -> None:
+    layers = ("_blocks.4", "_blocks.15", "_avg_pooling:input")
+    together = run(small_folder, tmp_path, config=StudyConfig(layers=layers, limit=4))
+    assert together.layers == layers
+    for layer in layers:
+        alone = run(small_folder, tmp_path, config=StudyConfig(layers=(layer,), limit=4)).at()
+        ours = together.at(layer).images
+        pd.testing.assert_frame_equal(ours[alone.images.columns], alone.images, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="not '_blocks.0'"):
+        together.at("_blocks.0")
+
+
+def test_bad_layer_settings_fail_before_any_work(small_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "analyse_batch", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(ValueError, match="no layer 'nosuch.layer'. Choices include: _conv_stem"):
+        run(small_folder, tmp_path, config=StudyConfig(layers=("nosuch.layer",)))
+    with pytest.raises(ValueError, match="named more than once"):
+        run(small_folder, tmp_path, config=StudyConfig(layers=("_blocks.15", "_blocks.15")))
+    with pytest.raises(ValueError, match="layer list is empty"):
+        run(small_folder, tmp_path, config=StudyConfig(layers=()))
+    with pytest.raises(ValueError, match="batch size must be positive"):
+        run(small_folder, tmp_path, batch_size=0)
+
+
+def test_the_key_fingerprints_the_code_that_computes_results(tmp_path: Path) -> None:
+    """An edited copy of a method gives another fingerprint, hence another study key."""
+    import gradcam_study
+
+    package = Path(gradcam_study.__file__).parent
+    copy = tmp_path / "gradcam_study"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    # A file that does not compute results (the command line) leaves the fingerprint alone ...
+    (copy / "cli.py").write_text("# changed\n")
+    assert source_fingerprint(copy) == source_fingerprint(package)
+    # ... an edited method changes it.
+    weights = copy / "methods" / "weights.py"
+    edited = weights.read_text().replace("return gradients.mean(dim=_SPATIAL)", "return 2 * gradients.mean(dim=_SPATIAL)")
+    assert edited != weights.read_text()
+    weights.write_text(edited)
+    assert source_fingerprint(copy) != source_fingerprint(package)
+
+
+def test_the_key_changes_with_the_fingerprint(small_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradcam_study.data import list_images
+    from gradcam_study.study import config as config_module
+
+    images = list_images(small_folder)
+    before = study_key(CONFIG, images, small_folder, "cpu")
+    monkeypatch.setattr(config_module, "source_fingerprint", lambda: "edited")
+    assert study_key(CONFIG, images, small_folder, "cpu") != before
+
+
+def test_an_unreadable_results_file_is_moved_aside_and_recomputed(small_folder: Path, tmp_path: Path, caplog) -> None:
+    first = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2))
+    store = first.store_path
+    store.write_bytes(np.random.default_rng(0).bytes(5000))
+    with caplog.at_level("WARNING"):
+        again = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2))
+    assert again.key == first.key and len(again.images) == 2
+    moved = list(store.parent.glob(f"{store.name}.unreadable-*"))
+    assert len(moved) == 1 and moved[0].stat().st_size == 5000
+    assert str(store) in caplog.text and str(moved[0]) in caplog.text
+
+
+def test_no_kept_image_is_a_clear_error_not_nan(small_folder: Path, tmp_path: Path) -> None:
+    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2)).at()
+    with pytest.raises(NoImageKeptError, match="No image passed the threshold 0.9999.*Lower the threshold"):
+        results.table1(0.9999)
+    with pytest.raises(NoImageKeptError):
+        results.statistics(0.9999)
+
+
+def test_constant_heatmaps_are_counted(small_folder: Path, tmp_path: Path) -> None:
+    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2)).at()
+    for method in ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus"):
+        assert set(results.images[constant_map_column("post_softmax", method)]) <= {0.0, 1.0}
+    assert results.alpha_extremes("post_softmax")["constant_grad_cam_plus_plus_maps"] == results.constant_maps(
+        "post_softmax", "grad_cam_plus_plus")
 
 
 def test_the_same_images_elsewhere_share_the_key(small_folder: Path, tmp_path: Path) -> None:
@@ -123,7 +228,7 @@ def test_bad_files_are_skipped_and_reported(small_folder: Path, tmp_path: Path) 
     shutil.copytree(small_folder, folder)
     (folder / "n01491361_broken.JPEG").write_bytes(b"not a jpeg at all")
     Image.new("L", (10, 10), 100).save(folder / "n01494475_gray_tiny.JPEG")
-    results = run(folder, tmp_path / "cache")
+    results = run(folder, tmp_path / "cache").at()
     assert len(results.images) == 9
     assert results.skipped["path"].tolist() == [str(folder / "n01491361_broken.JPEG")]
 
@@ -141,8 +246,8 @@ def test_paper_profile_code_path_with_random_weights(small_folder: Path, tmp_pat
     results = run_profile(
         "paper", data=small_folder, cache=tmp_path, device="cpu", batch_size=2, num_workers=0,
         progress=False, pretrained=False, limit=3,
-    )
-    assert results.config.model == "vgg16" and results.provenance.layer == "features.29 (output)"
+    ).at()
+    assert results.config.model == "vgg16" and results.provenance.layer == "features.29"
     assert results.provenance.profile == "paper"
     assert len(results.images) == 3
     assert np.isfinite(results.images[log_prob_column("pre_softmax", "grad_cam_plus_plus")]).all()

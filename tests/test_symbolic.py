@@ -99,6 +99,7 @@ def test_two_different_eq11_solutions_satisfy_eq10() -> None:
     statement = symbolic.underdetermined_system(classes=2)
     for solution in statement.solutions:
         assert solution.share_sums == (1, 1)
+        assert all(share.name.startswith("beta^") for share in solution.shares)
         assert all(vanishes(residual) for residual in solution.residuals)
     first, second = statement.solutions
     distinct_products = {r: index + 1 for index, r in enumerate(statement.products)}
