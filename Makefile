@@ -3,21 +3,35 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# JupyterLab settings of this environment: chapters (MyST markdown) open as notebooks through jupytext.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: test book clean-book
+.PHONY: test book lab clean-book
 
+# pip shows its own progress (downloading torch is the longest step on a machine without it).
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
 	touch $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# First the studies the chapters read, with a progress bar each, into the cache the chapters then read back;
+# a changed study key removes the chapters' execution cache, so that they rerun. Then the book.
 book: $(STAMP)
+	$(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+
+$(LAB_SETTINGS):
+	mkdir -p $(dir $@)
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $@
+
+# JupyterLab on the chapters: double-click one to open it as a notebook (edits are saved to the .md file).
+lab: $(STAMP) $(LAB_SETTINGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab book/
 
 clean-book:
 	rm -rf _build

@@ -13,9 +13,15 @@ pre-softmax score, it times
     target logits w.r.t. the layer's activations) and three evaluation forwards, no CAM
     arithmetic.
 
+(d) several layers from one pass: ``capture_layers`` of the model's stage outputs and last map
+    (8 layers for EfficientNet-Lite0) against the capture of one layer, the shallowest of them,
+    which sets how far the backward pass must go either way (and, for reference, against the
+    last map alone, whose backward stops at the head). The explanation-map forwards, which cost
+    the same per layer whatever the capture, are timed separately.
+
 Decoding (``load_rgb`` + ``to_pixels``) is done once, up front, and timed separately.
-It prints images per second and the ratios a/c (target <= 1.2) and b/a (target >= 2.5);
-it never asserts. Run it on a quiet machine (check ``cat /proc/loadavg``)::
+It prints images per second and the ratios a/c (target <= 1.2), b/a (target >= 2.5) and
+``multi-layer/one-layer = R`` (target <= 1.5); it never asserts. Run it on a quiet machine (check ``cat /proc/loadavg``)::
 
     .venv/bin/python bench/benchmark.py --data /work/shared/data/imagenet-sample --images 96
 """
@@ -37,11 +43,12 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 from gradcam_study import settings
-from gradcam_study.capture import capture
+from gradcam_study.capture import TappedLayer, capture_layers
 from gradcam_study.data import list_images, load_rgb
 from gradcam_study.metrics import explanation_maps
 from gradcam_study.models import Classifier, load_classifier, model_spec
-from gradcam_study.study.analysis import analyse_batch, log_prob_column
+from gradcam_study.methods import normalised_heatmaps, upsample
+from gradcam_study.study.analysis import analyse_batch, log_prob_column, true_class_log_probs
 
 SCORE_KIND = "pre_softmax"
 ALPHA_SAMPLE_SIZE = 256
@@ -52,6 +59,7 @@ METHODS = ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus")
 BENCH_LAYERS = {"efficientnet_lite0": "_bn1"}
 TARGET_A_OVER_C = 1.2
 TARGET_B_OVER_A = 2.5
+TARGET_MULTI_OVER_ONE = 1.5
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ def bench_layer(model: str) -> str:
     if model in BENCH_LAYERS:
         return BENCH_LAYERS[model]
     spec = model_spec(model)
-    if spec.tap != "output":
+    if TappedLayer.parse(spec.layer).tap != "output":
         sys.exit(f"No benchmark layer is known for {model!r}: its default layer is tapped at its input.")
     return spec.layer
 
@@ -121,18 +129,20 @@ def decode(classifier: Classifier, folder, count: int) -> tuple[list[Tensor], li
 # (a) this pipeline
 
 
-def run_pipeline(classifier: Classifier, batch: Batch) -> dict[str, list[float]]:
+def run_pipeline(classifier: Classifier, layer: str, batch: Batch) -> dict[str, list[float]]:
     result = analyse_batch(
-        classifier, batch.pixels, batch.labels, batch.image_ids, (SCORE_KIND,), alpha_sample_size=ALPHA_SAMPLE_SIZE
+        classifier, [layer], batch.pixels, batch.labels, batch.image_ids, (SCORE_KIND,),
+        alpha_sample_size=ALPHA_SAMPLE_SIZE,
     )
-    return {m: [row[log_prob_column(SCORE_KIND, m)] for row in result.rows] for m in METHODS}
+    rows = [result.layer_rows[(image, layer)] for image in batch.image_ids.tolist()]
+    return {m: [row[log_prob_column(SCORE_KIND, m)] for row in rows] for m in METHODS}
 
 
 # --------------------------------------------------------------------------------------------
 # (b) pytorch-grad-cam, as its users call it
 
 
-def pytorch_grad_cam_runner(classifier: Classifier) -> Callable[[Batch], dict[str, list[float]]]:
+def pytorch_grad_cam_runner(classifier: Classifier, layer: str) -> Callable[[Batch], dict[str, list[float]]]:
     from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
     from pytorch_grad_cam.base_cam import BaseCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
@@ -150,7 +160,7 @@ def pytorch_grad_cam_runner(classifier: Classifier) -> Callable[[Batch], dict[st
     # pytorch-grad-cam records gradients through tensor hooks on the layer's output, which exist
     # only when that output requires grad: give this copy trainable parameters, as users have.
     network.requires_grad_(True)
-    target_layers = [network.get_submodule(classifier.layer)]
+    target_layers = [network.get_submodule(layer)]
     cams = {"grad_cam": GradCAM, "grad_cam_plus": GradCAMPlus, "grad_cam_plus_plus": GradCAMPlusPlus}
 
     def run(batch: Batch) -> dict[str, list[float]]:
@@ -179,13 +189,13 @@ def pytorch_grad_cam_runner(classifier: Classifier) -> Callable[[Batch], dict[st
 # (c) the lower bound
 
 
-def lower_bound_runner(classifier: Classifier) -> Callable[[Batch], dict[str, list[float]]]:
+def lower_bound_runner(classifier: Classifier, layer: str) -> Callable[[Batch], dict[str, list[float]]]:
     def run(batch: Batch) -> dict[str, list[float]]:
         device = classifier.device
         pixels = batch.pixels.to(device)
         labels = batch.labels.to(device)
         inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
-        captured = capture(classifier.network, classifier.layer, inputs, labels, (SCORE_KIND,), tap=classifier.tap)
+        captured = capture_layers(classifier.network, [layer], inputs, labels, (SCORE_KIND,))
         out: dict[str, list[float]] = {}
         with torch.no_grad():
             for method in METHODS:  # three evaluation forwards, on the images themselves
@@ -195,6 +205,78 @@ def lower_bound_runner(classifier: Classifier) -> Callable[[Batch], dict[str, li
         return out
 
     return run
+
+
+# --------------------------------------------------------------------------------------------
+# (d) several layers from one pass
+
+
+def capture_runner(classifier: Classifier, layers: Sequence[str]) -> Callable[[Batch], dict[str, list[float]]]:
+    """One capture (forward + backward) of ``layers``, both score kinds, as the study does it."""
+
+    def run(batch: Batch) -> dict[str, list[float]]:
+        inputs = classifier.normalise(batch.pixels.to(classifier.device)).contiguous(memory_format=torch.channels_last)
+        capture_layers(classifier.network, layers, inputs, batch.labels.to(classifier.device))
+        return {}
+
+    return run
+
+
+def explanation_runner(classifier: Classifier, layer: str) -> Callable[[Batch], dict[str, list[float]]]:
+    """One layer's explanation maps of the three methods through the network (one score kind): the per-layer
+    cost that comes on top of the capture."""
+
+    def run(batch: Batch) -> dict[str, list[float]]:
+        device = classifier.device
+        pixels, labels = batch.pixels.to(device), batch.labels.to(device)
+        inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
+        captured = capture_layers(classifier.network, [layer], inputs, labels, (SCORE_KIND,))
+        activations, gradients = captured.activations[layer], captured.gradients[layer][SCORE_KIND]
+        size = (pixels.shape[-2], pixels.shape[-1])
+        maps = torch.cat([
+            explanation_maps(pixels, upsample(normalised_heatmaps(activations, gradients, m), size), classifier.normalise)
+            for m in METHODS
+        ])
+        synchronise(device)
+        start = time.perf_counter()
+        true_class_log_probs(classifier, maps, labels.repeat(len(METHODS)), len(labels))
+        synchronise(device)
+        return {"seconds": [time.perf_counter() - start]}
+
+    return run
+
+
+def multi_layer_report(classifier: Classifier, batches: Sequence[Batch], device: torch.device, repeats: int) -> None:
+    spec = classifier.spec
+    many = list(dict.fromkeys((*spec.stages, spec.layer)))
+    if len(many) < 2:
+        print(f"(d) {spec.name} names no stages: no multi-layer case.")
+        return
+    one = many[0]
+    cases = {"many": capture_runner(classifier, many), "one": capture_runner(classifier, [one]),
+             "last": capture_runner(classifier, [spec.layer])}
+    for run in cases.values():
+        run(batches[0])
+    best = {name: float("inf") for name in cases}
+    for _ in range(repeats):
+        for name, run in cases.items():
+            synchronise(device)
+            start = time.perf_counter()
+            for batch in batches:
+                run(batch)
+            synchronise(device)
+            best[name] = min(best[name], time.perf_counter() - start)
+    count = sum(len(batch.labels) for batch in batches)
+    explain_seconds = sum(explanation_runner(classifier, spec.layer)(batch)["seconds"][0] for batch in batches)
+    ratio = best["many"] / best["one"]
+    print(f"(d) capture of {len(many)} layers ({', '.join(many)}), both score kinds, one pass:")
+    print(f"    {1000 * best['many'] / count:6.1f} ms/image; one layer ({one}, the shallowest): "
+          f"{1000 * best['one'] / count:6.1f} ms/image; the last map alone ({spec.layer}): "
+          f"{1000 * best['last'] / count:6.1f} ms/image")
+    print(f"    explanation maps of one layer (3 methods, one score kind), timed apart: "
+          f"{1000 * explain_seconds / count:6.1f} ms/image per layer")
+    print(f"multi-layer/one-layer = {ratio:.2f}   (target <= {TARGET_MULTI_OVER_ONE}: "
+          f"{verdict(ratio <= TARGET_MULTI_OVER_ONE)}; against the last map alone: {best['many'] / best['last']:.2f})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,8 +314,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     device = torch.device(args.device)
     layer = bench_layer(args.model)
 
-    classifier = load_classifier(args.model, layer=layer, device=device)  # (a) and (c): frozen parameters
-    grad_cam_classifier = load_classifier(args.model, layer=layer, device=device)  # (b): its own copy
+    classifier = load_classifier(args.model, device=device)  # (a), (c) and (d): frozen parameters
+    grad_cam_classifier = load_classifier(args.model, device=device)  # (b): its own copy
 
     print("Benchmark: gradcam_study pipeline vs pytorch-grad-cam (score: pre-softmax)")
     print(f"  python {platform.python_version()}, torch {torch.__version__}, threads {torch.get_num_threads()} "
@@ -264,9 +346,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ]
 
     variants: dict[str, tuple[str, Callable[[Batch], dict[str, list[float]]]]] = {
-        "a": ("this pipeline (analyse_batch)", lambda batch: run_pipeline(classifier, batch)),
-        "b": ("pytorch-grad-cam, 3 CAM objects", pytorch_grad_cam_runner(grad_cam_classifier)),
-        "c": ("lower bound: 1 fwd+bwd + 3 fwd", lower_bound_runner(classifier)),
+        "a": ("this pipeline (analyse_batch)", lambda batch: run_pipeline(classifier, layer, batch)),
+        "b": ("pytorch-grad-cam, 3 CAM objects", pytorch_grad_cam_runner(grad_cam_classifier, layer)),
+        "c": ("lower bound: 1 fwd+bwd + 3 fwd", lower_bound_runner(classifier, layer)),
     }
     for _, run in variants.values():  # warm-up
         run(batches[0])
@@ -295,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for method in METHODS:
         difference = np.abs(np.asarray(log_probs["a"][method]) - np.asarray(log_probs["b"][method]))
         print(f"  {method:<20} median {statistics.median(difference):.2e}, max {difference.max():.2e}")
+    print()
+    multi_layer_report(classifier, batches, device, args.repeats)
     print(f"load average at end: {loadavg()}")
 
 
