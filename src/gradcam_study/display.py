@@ -124,7 +124,7 @@ class Provenance:
     total: int | None = None
 
     def caption(self, score_kind: str | None = None, kept: int | None = None) -> str:
-        count = f"{self.images} images"
+        count = f"{self.images} image{'' if self.images == 1 else 's'}"
         if self.total is not None and self.total != self.images:
             count += f" (an evenly spread subset of {self.total})"
         if kept is not None:
