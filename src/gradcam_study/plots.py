@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
 from .display import METHOD_LABELS
@@ -102,9 +102,15 @@ def sweep_figure(
         if quantity == "relative_performance":
             # Ratios: a ratio and its inverse lie symmetrically about 1 on a log axis.
             ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
-            ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
             ax.axhline(1, color="grey", lw=0.8, ls="--")
+            low, high = ax.get_ylim()
+            # Labels at 1, 2 and 5 times the powers of ten; within a narrow range, at five rounded values.
+            if high / low > 2:
+                ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            else:
+                ax.yaxis.set_major_locator(FixedLocator(np.unique(np.round(np.geomspace(low, high, 5), 2))))
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
             first, second = pair.split("/")
             ax.set_title(f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}", fontsize=8)
         else:
