@@ -102,6 +102,37 @@ def significant(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def interval(value: float, low: float, high: float, digits: int = 3) -> str:
+    """``"0.995 [0.993, 0.997]"``: a relative performance and its interval with ``digits`` decimals, a bound that
+    would round to 1 printed with more (up to 6), so that "includes 1" and "excludes 1" can be read off the text.
+
+    >>> interval(1.084, 1.0004, 1.195)
+    '1.084 [1.0004, 1.195]'
+    """
+
+    def bound(x: float) -> str:
+        places = digits
+        while round(x, places) == 1 and x != 1 and places < 6:
+            places += 1
+        return decimals(x, places)
+
+    return f"{decimals(value, digits)} [{bound(low)}, {bound(high)}]"
+
+
+def listing(items: Iterable[str]) -> str:
+    """``"a, b and c"``; items that hold commas themselves are separated by semicolons instead.
+
+    >>> listing(["a", "b", "c"]), listing(["m at x, y", "n"])
+    ('a, b and c', 'm at x, y; and n')
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    if any("," in item for item in items):
+        return "; ".join(items[:-1]) + "; and " + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def percent(share: float, digits: int = 1) -> str:
     """A share in [0, 1] as a percentage with ``digits`` decimals."""
     return f"{100 * share:.{digits}f}%"
@@ -171,6 +202,8 @@ __all__ = [
     "Provenance",
     "SCORE_KIND_LABELS",
     "decimals",
+    "interval",
+    "listing",
     "finite_or_dash",
     "label",
     "labelled",

@@ -22,7 +22,8 @@ each up to a positive constant factor per image (which leaves a normalised heatm
 a linear head), eq. (9) and the "sum" denominator coincide exactly, and :func:`best_match` reports both.
 
 Libraries hook module OUTPUTS; a layer key ``"<name>:input"`` (EfficientNet-Lite's last map is the input of
-``_avg_pooling``, its last ReLU6 being applied functionally) is shown to them as the output of an identity
+``_avg_pooling``, its last ReLU6 being a module, ``_swish``, that also serves the stem, so no module outputs that
+map alone) is shown to them as the output of an identity
 submodule of :class:`InputTap`, which gives the same logits as the network.
 
 The registry (:data:`LIBRARIES`) holds, per library, an adapter per method: a function
@@ -46,7 +47,7 @@ import torch
 from torch import Tensor, nn
 
 from .capture import TappedLayer, capture_layers
-from .display import METHOD_LABELS, Provenance, decimals, significant
+from .display import METHOD_LABELS, Provenance, decimals, interval, significant
 from .explain import load_pixels
 from .methods import (
     class_activation_map,
@@ -184,7 +185,7 @@ CANDIDATES: dict[str, Candidate] = {
                       partial(sum_denominator_weights, epsilon=e, dtype=torch.float32))
             for e in _EPSILONS
         ),
-        Candidate("undivided", "squared gradients undivided, Σ ReLU(g)³", r"w_k = \sum_{ij} \mathrm{ReLU}(g_{ij})^3",
+        Candidate("undivided", "the undivided squared gradients, w = Σ ReLU(g)³", r"w_k = \sum_{ij} \mathrm{ReLU}(g_{ij})^3",
                   undivided_weights, partial(undivided_weights, dtype=torch.float32)),
         Candidate("grad_cam", "Grad-CAM, eq. 1", r"w_k = \frac{1}{Z}\sum_{ij} g_{ij}", _double(grad_cam_weights)),
         Candidate("grad_cam_plus", "Grad-CAM+, eq. 3", r"w_k = \frac{1}{Z}\sum_{ij} \mathrm{ReLU}(g_{ij})",
@@ -858,7 +859,7 @@ def _partial(row: pd.Series) -> str:
         return ""
     text = f"within {_tolerance(row):g} on {int(row['images_matched'])} of {int(row['images'])} images"
     if _float32_matches(row):
-        text += f"; evaluated in float32, as the library computes it, on all {int(row['images'])}"
+        text += f" in float64, and on all {int(row['images'])} when evaluated in float32, as the library computes it"
     return text
 
 
@@ -907,15 +908,14 @@ def performance_table(audit: pd.DataFrame, method: str = "grad_cam_plus_plus") -
         ok = row["status"] == "ok"
         entry = {
             "largest relative weight deviation from eq. 9": _text(row.get("deviation"), 2, significant) if ok else row["status"],
-            "the same, up to a factor per image": _text(row.get("deviation_up_to_factor"), 2, significant) if ok else "–",
+            "largest deviation after fitting a factor per image": _text(row.get("deviation_up_to_factor"), 2, significant) if ok else "–",
             "largest heatmap difference": _text(row.get("heatmap_deviation"), 2, significant) if ok else "–",
             "median heatmap correlation with eq. 9": _text(row.get("median_correlation"), 4) if ok else "–",
         }
         for suffix, against in (("", "eq. 9's Grad-CAM++"), ("_vs_grad_cam_plus", "Grad-CAM+")):
             if ok and f"relative_performance{suffix}" in row and math.isfinite(row[f"relative_performance{suffix}"]):
-                entry[f"relative performance vs {against} [95% CI]"] = (
-                    f"{decimals(row[f'relative_performance{suffix}'])} "
-                    f"[{decimals(row[f'ci_low{suffix}'])}, {decimals(row[f'ci_high{suffix}'])}]"
+                entry[f"relative performance vs {against} [95% CI]"] = interval(
+                    row[f"relative_performance{suffix}"], row[f"ci_low{suffix}"], row[f"ci_high{suffix}"]
                 )
             else:
                 entry[f"relative performance vs {against} [95% CI]"] = "–"
@@ -956,7 +956,7 @@ def _audited_libraries(audits: Mapping[str, pd.DataFrame]) -> list[str]:
 def _interval(row: pd.Series, against: str, suffix: str = "") -> str:
     """``"1.004 [0.998, 1.011] against <against> (not distinguishable)"``."""
     low, high = row[f"ci_low{suffix}"], row[f"ci_high{suffix}"]
-    return (f"{decimals(row[f'relative_performance{suffix}'])} [{decimals(low)}, {decimals(high)}] against {against} "
+    return (f"{interval(row[f'relative_performance{suffix}'], low, high)} against {against} "
             f"({interval_verdict(low, high)})")
 
 
@@ -1029,12 +1029,20 @@ def study_verdicts(statistics: Mapping[str, pd.DataFrame]) -> dict[str, tuple[st
                     & (frame["kind"] == SCORE_KIND)].iloc[0]
         verdict = interval_verdict(row["ci_low"], row["ci_high"])
         found[layer] = (verdict, (
-            f"at {layer_label(layer)} Grad-CAM++ against Grad-CAM+ scores {decimals(row['relative_performance'])} "
-            f"[{decimals(row['ci_low'])}, {decimals(row['ci_high'])}] over the study's {int(row['images'])} kept "
-            f"images ({verdict}; equivalence within {EQUIVALENCE_MARGIN:.0%} {'shown' if row['equivalent'] else 'not shown'}, "
-            f"TOST p = {significant(row['tost_p_value'], 2)})"
+            f"at {layer_label(layer)} Grad-CAM++ against Grad-CAM+ scores "
+            f"{interval(row['relative_performance'], row['ci_low'], row['ci_high'])} over the study's "
+            f"{int(row['images'])} kept images ("
+            + {"worse": "worse, with the interval below 1", "better": "better, with the interval above 1",
+               "not distinguishable": "not distinguishable"}[verdict]
+            + f"; equivalence within {EQUIVALENCE_MARGIN:.0%} {'shown' if row['equivalent'] else 'not shown'}, "
+            f"TOST p {_tost(row['tost_p_value'])})"
         ))
     return found
+
+
+def _tost(p: float) -> str:
+    """``"< 1e-10"`` for a vanishing p-value (its digits mean nothing there), else ``"= 0.47"``."""
+    return "< 1e-10" if p < 1e-10 else f"= {significant(p, 2)}"
 
 
 def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -1045,7 +1053,7 @@ def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str,
 
     verdicts = study_verdicts(statistics)
     better = [layer_label(layer) for layer, (verdict, _) in verdicts.items() if verdict == "better"]
-    lead = (f"**Grad-CAM+ rather than Grad-CAM++.** Nothing in this study favours Grad-CAM++ over Grad-CAM+: "
+    lead = (f"**Grad-CAM+ rather than Grad-CAM++.** No interval in this study puts Grad-CAM++ above Grad-CAM+: "
             if not better else
             f"**Grad-CAM++ or Grad-CAM+.** Grad-CAM++ scores better than Grad-CAM+ at {', '.join(better)}: ")
     sentences = [lead + "; ".join(clause for _, clause in verdicts.values()) + ". Grad-CAM+ has no alphas, so it has "
@@ -1064,8 +1072,9 @@ def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str,
         )
         chosen = consistent_formula(list(ok.values()), "grad_cam_plus_plus")
         if chosen is not None and _is_eq9(chosen):
-            text = (f"**{library} users**: `{klass}` is eq. 9 ({CANDIDATES[chosen].label}), so what this book finds "
-                    f"about Grad-CAM++ applies to it. On the audit's images its Grad-CAM++ scores {scores}.")
+            text = (f"**{library} users**: `{klass}` is eq. 9 ({CANDIDATES[chosen].label}); where its heatmaps and scores "
+                    "are not distinguishable from eq. 9's (the tables above), this book's findings about Grad-CAM++ apply "
+                    f"to it on this network. On the audit's images its Grad-CAM++ scores {scores}.")
         else:
             what = (CANDIDATES[chosen].label if chosen is not None
                     else " / ".join(f"{_formula_text(row)} at {layer_label(layer)}" for layer, row in ok.items()))

@@ -73,12 +73,15 @@ def sweep_figure(
     xlabel: str,
     connect: bool = True,
     tick_labels: Mapping[str, str] | None = None,
+    equivalence_margin: float = 0.05,
+    nearly_equal: float = 0.99,
 ) -> Figure:
     """One panel per quantity of a sweep (a tidy frame with columns ``setting``, ``position``, ``kind``, ``pair``,
     ``quantity``, ``value``, ``low``, ``high``): the relative performance of each pair with its interval (log axis),
     then the per-setting quantities; settings along the x axis in their order, one colour per score kind. ``connect``
     joins the points of ordered settings (layers by depth), not of unordered ones (models); ``tick_labels`` shortens
-    the names on the x axis."""
+    the names on the x axis. The Grad-CAM++ vs Grad-CAM+ panel shades ``[1/(1 + equivalence_margin), 1 +
+    equivalence_margin]`` and the correlation panel marks ``nearly_equal`` (pass the book's declared criteria)."""
     panels = [("relative_performance", pair) for pair in dict.fromkeys(summary.loc[summary["pair"] != "", "pair"])]
     panels += [(quantity, "") for quantity in dict.fromkeys(summary.loc[summary["pair"] == "", "quantity"])]
     columns = 3
@@ -103,13 +106,18 @@ def sweep_figure(
             # Ratios: a ratio and its inverse lie symmetrically about 1 on a log axis.
             ax.set_yscale("log")
             ax.axhline(1, color="grey", lw=0.8, ls="--")
+            if pair == "grad_cam_plus_plus/grad_cam_plus":
+                ax.axhspan(1 / (1 + equivalence_margin), 1 + equivalence_margin, color="grey", alpha=0.15, lw=0)
             low, high = ax.get_ylim()
-            # Labels at 1, 2 and 5 times the powers of ten; within a narrow range, at five rounded values.
+            # Labels at 1, 2 and 5 times the powers of ten; within a narrow range at fixed values that include 1.
             if high / low > 2:
                 ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             else:
-                ax.yaxis.set_major_locator(FixedLocator(np.unique(np.round(np.geomspace(low, high, 5), 2))))
+                ticks = [0.8, 0.9, 0.95, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05, 1.1, 1.2, 1.5]
+                inside = [t for t in ticks if low <= t <= high]
+                ax.yaxis.set_major_locator(FixedLocator(sorted({*inside[:: max(1, len(inside) // 5)], 1.0})))
             ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+            ax.set_ylabel("relative performance", fontsize=7)
             ax.yaxis.set_minor_formatter(NullFormatter())
             first, second = pair.split("/")
             ax.set_title(f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}", fontsize=8)
@@ -117,6 +125,12 @@ def sweep_figure(
             ax.set_title(titles.get(quantity, quantity), fontsize=8)
         if quantity == "far_from_half":
             ax.set_yscale("symlog", linthresh=1)
+            ax.set_ylabel("count (symlog)", fontsize=7)
+        if quantity == "share_near_half":
+            ax.set_ylabel("share of non-zero alphas", fontsize=7)
+        if quantity == "median_correlation":
+            ax.axhline(nearly_equal, color="grey", lw=0.8, ls="--")
+            ax.set_ylabel("median r", fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(panels):]:
         ax.axis("off")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..display import METHOD_PAIRS, SCORE_KIND_LABELS, decimals, pair_label
+from ..display import METHOD_LABELS, METHOD_PAIRS, SCORE_KIND_LABELS, decimals, interval, listing, pair_label
 from .config import DEFAULT_THRESHOLD
 from .results import LayerResults
 from .verdicts import EQUIVALENCE_MARGIN, NEARLY_EQUAL_CORRELATION, interval_verdict
@@ -83,7 +83,7 @@ def sweep_table(summary: pd.DataFrame, kind: str) -> pd.DataFrame:
 
     def cell(row: pd.Series) -> str:
         if row["quantity"] == "relative_performance":
-            return f"{decimals(row['value'])} [{decimals(row['low'])}, {decimals(row['high'])}]"
+            return interval(row["value"], row["low"], row["high"])
         if row["quantity"] == "share_near_half":
             return f"{100 * row['value']:.1f}%"
         if row["quantity"] == "far_from_half":
@@ -103,52 +103,78 @@ def sweep_table(summary: pd.DataFrame, kind: str) -> pd.DataFrame:
     return table
 
 
-def _listing(names: list[str]) -> str:
-    return "; ".join(names) if names else "none"
+def _settings(names: list[str], what: str, total: int) -> str:
+    """``"all 6 settings"``, ``"2 of 8 layers (a and b)"``, ``"none of the 8 layers"``."""
+    plural = f"{what}s"
+    if not names:
+        return f"none of the {total} {plural}"
+    if len(names) == total:
+        return f"all {total} {plural}"
+    return f"{len(names)} of {total} {plural} ({listing(names)})"
 
 
 def sweep_findings(summary: pd.DataFrame, what: str = "layer") -> str:
-    """Sentences, computed from a :func:`sweep_summary`: at which settings Grad-CAM++ and Grad-CAM+ are shown
-    equivalent (TOST within the declared margin) and their heatmaps nearly equal (median correlation at least
-    the declared criterion), where that breaks, and which method wins against Grad-CAM where (interval verdicts)."""
+    """Sentences, computed from a :func:`sweep_summary`, one paragraph per score kind: at which settings Grad-CAM++ and
+    Grad-CAM+ are shown equivalent (TOST within the declared margin) and their heatmaps nearly equal (median
+    correlation at least the declared criterion), what the intervals say where equivalence is not shown, and where
+    each method is better or worse than Grad-CAM (interval verdicts). Each paragraph says how many kept images the
+    relative performances rest on."""
     rp = summary[summary["quantity"] == "relative_performance"]
     median = summary[summary["quantity"] == "median_correlation"]
-    sentences = []
+    kept = summary.groupby("setting", sort=False)["kept"].first()
+    counts = sorted(set(kept))
+    basis = (f"{counts[0]} kept images" if len(counts) == 1
+             else f"{counts[0]} to {counts[-1]} kept images per {what}")
+    paragraphs = []
     for kind in dict.fromkeys(summary["kind"]):
-        label = SCORE_KIND_LABELS[kind]
         plus = rp[(rp["kind"] == kind) & (rp["pair"] == "/".join(PLUS_PAIR))]
+        total = len(plus)
         equivalent = plus[plus["equivalent"].astype(bool)]["setting"].tolist()
-        broken = plus[~plus["equivalent"].astype(bool)]
+        text = (
+            f"With {SCORE_KIND_LABELS[kind]} maps (over {basis}), Grad-CAM++ and Grad-CAM+ are shown to perform alike "
+            f"(equivalence within {EQUIVALENCE_MARGIN:.0%} by two one-sided tests) at {_settings(equivalent, what, total)}"
+        )
+        others = plus[~plus["equivalent"].astype(bool)]
+        if len(others):
+            worse = [f"{row.setting} ({interval(row.value, row.low, row.high)})"
+                     for row in others.itertuples() if row.high < 1]
+            better = [f"{row.setting} ({interval(row.value, row.low, row.high)})"
+                      for row in others.itertuples() if row.low > 1]
+            open_ = [row.setting for row in others.itertuples() if row.low <= 1 <= row.high]
+            parts = []
+            if worse:
+                parts.append(f"Grad-CAM++ is worse than Grad-CAM+ at {listing(worse)}")
+            if better:
+                parts.append(f"Grad-CAM++ is better than Grad-CAM+ at {listing(better)}")
+            if open_:
+                parts.append(f"the interval includes 1 but is too wide to show equivalence at {listing(open_)}")
+            text += "; elsewhere " + "; ".join(parts)
         correlation = median[median["kind"] == kind]
         alike_maps = correlation[correlation["value"] >= NEARLY_EQUAL_CORRELATION]["setting"].tolist()
-        text = (
-            f"With {label} maps, Grad-CAM++ and Grad-CAM+ are shown to perform alike (equivalence within "
-            f"{EQUIVALENCE_MARGIN:.0%}) at {len(equivalent)} of {len(plus)} {what}s ({_listing(equivalent)})"
-        )
-        if len(broken):
-            text += "; not at " + ", ".join(
-                f"{row.setting} ({decimals(row.value)} [{decimals(row.low)}, {decimals(row.high)}], "
-                + ("Grad-CAM++ ahead" if row.low > 1 else "Grad-CAM+ ahead" if row.high < 1 else "undecided")
-                + ")"
-                for row in broken.itertuples()
-            )
-        text += (
-            f". Their heatmaps are nearly equal (median correlation at least {NEARLY_EQUAL_CORRELATION}) at "
-            f"{len(alike_maps)} of {len(correlation)} {what}s"
-        )
         lowest = correlation.loc[correlation["value"].idxmin()]
-        text += f"; the lowest median correlation is {decimals(lowest['value'], 4)} ({lowest['setting']}). "
+        text += (
+            f". Their heatmaps are nearly equal (median per-image correlation at least {NEARLY_EQUAL_CORRELATION}) at "
+            f"{_settings(alike_maps, what, len(correlation))}"
+            + ("" if len(alike_maps) == len(correlation)
+               else f"; the lowest median correlation is {decimals(lowest['value'], 4)} ({lowest['setting']})")
+            + ". "
+        )
         for first in ("grad_cam_plus_plus", "grad_cam_plus"):
             versus = rp[(rp["kind"] == kind) & (rp["pair"] == f"{first}/grad_cam")]
-            by_verdict = {verdict: versus[versus["verdict"] == verdict]["setting"].tolist()
-                          for verdict in ("better", "worse", "not distinguishable")}
-            text += (
-                f"Against Grad-CAM, {pair_label(first, 'grad_cam').split(' vs ')[0]} is better at "
-                f"{_listing(by_verdict['better'])}, worse at {_listing(by_verdict['worse'])}, and not "
-                f"distinguishable at {_listing(by_verdict['not distinguishable'])}. "
-            )
-        sentences.append(text.strip())
-    return "\n\n".join(sentences)
+            better = versus[versus["verdict"] == "better"]["setting"].tolist()
+            worse = versus[versus["verdict"] == "worse"]["setting"].tolist()
+            name = METHOD_LABELS[first]
+            if not better and not worse:
+                text += f"{name} is neither better nor worse than Grad-CAM at any {what} (every interval includes 1). "
+                continue
+            clauses = []
+            if better:
+                clauses.append(f"better than Grad-CAM at {listing(better)}")
+            if worse:
+                clauses.append(f"worse{'' if better else ' than Grad-CAM'} at {listing(worse)}")
+            text += f"{name} is {' and '.join(clauses)}; elsewhere its interval includes 1. "
+        paragraphs.append(text.strip())
+    return "\n\n".join(paragraphs)
 
 
 __all__ = ["QUANTITIES", "layer_summary", "sweep_findings", "sweep_summary", "sweep_table"]
