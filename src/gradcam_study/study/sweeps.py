@@ -82,6 +82,8 @@ def sweep_table(summary: pd.DataFrame, kind: str) -> pd.DataFrame:
     summary = summary[summary["kind"] == kind]
 
     def cell(row: pd.Series) -> str:
+        if not np.isfinite(row["value"]):
+            return "–"  # a median correlation with no defined correlation: every heatmap pair had a constant map
         if row["quantity"] == "relative_performance":
             return interval(row["value"], row["low"], row["high"])
         if row["quantity"] == "share_near_half":
@@ -151,14 +153,18 @@ def sweep_findings(summary: pd.DataFrame, what: str = "layer") -> str:
             text += "; elsewhere " + "; ".join(parts)
         correlation = median[median["kind"] == kind]
         alike_maps = correlation[correlation["value"] >= NEARLY_EQUAL_CORRELATION]["setting"].tolist()
-        lowest = correlation.loc[correlation["value"].idxmin()]
+        defined = correlation[np.isfinite(correlation["value"])]
+        undefined = correlation[~np.isfinite(correlation["value"])]["setting"].tolist()
         text += (
             f". Their heatmaps are nearly equal (median per-image correlation at least {NEARLY_EQUAL_CORRELATION}) at "
             f"{_settings(alike_maps, what, len(correlation))}"
-            + ("" if len(alike_maps) == len(correlation)
-               else f"; the lowest median correlation is {decimals(lowest['value'], 4)} ({lowest['setting']})")
-            + ". "
         )
+        if len(defined) and len(alike_maps) < len(correlation):
+            lowest = defined.loc[defined["value"].idxmin()]
+            text += f"; the lowest median correlation is {decimals(lowest['value'], 4)} ({lowest['setting']})"
+        if undefined:
+            text += f"; at {listing(undefined)} no correlation is defined (every heatmap was constant)"
+        text += ". "
         for first in ("grad_cam_plus_plus", "grad_cam_plus"):
             versus = rp[(rp["kind"] == kind) & (rp["pair"] == f"{first}/grad_cam")]
             better = versus[versus["verdict"] == "better"]["setting"].tolist()
