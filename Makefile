@@ -30,8 +30,9 @@ $(LAB_SETTINGS):
 	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $@
 
 # JupyterLab on the chapters: double-click one to open it as a notebook (edits are saved to the .md file).
+# As root (a container), JupyterLab must be told that this is intended.
 lab: $(STAMP) $(LAB_SETTINGS)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab book/
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab book/ --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean-book:
 	rm -rf _build
