@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,15 +80,17 @@ def study(name: str, profile_name: str | None = None, progress: bool = False) ->
                      f"{', '.join(s.name for s in book_studies(profile_name))}.")
 
 
-def architecture_studies(profile_name: str | None = None) -> dict[str, StudyResults | str]:
+def architecture_studies(
+    profile_name: str | None = None, depth: StudyResults | None = None
+) -> dict[str, StudyResults | str]:
     """Per model of :data:`ARCHITECTURES`: its study (the depth study for the profile's own model, which holds
-    its last map and inner layer), or the reason it was left out."""
+    its last map and inner layer; pass ``depth`` when it is already read), or the reason it was left out."""
     own = profile(settings.profile_name(profile_name)).config.model
     found: dict[str, StudyResults | str] = {}
     for name in ARCHITECTURES:
         missing = weights_missing(MODELS[name])
         if name == own:
-            found[name] = study("depth", profile_name)
+            found[name] = depth if depth is not None else study("depth", profile_name)
         elif missing is not None:
             found[name] = f"{name} is left out: {missing}."
         else:
@@ -96,18 +98,19 @@ def architecture_studies(profile_name: str | None = None) -> dict[str, StudyResu
     return found
 
 
-def depth_settings(profile_name: str | None = None) -> dict[str, LayerResults]:
-    """The depth study by layer, from the input side, keyed by the layer's label."""
-    depth = study("depth", profile_name)
+def depth_settings(depth: StudyResults) -> dict[str, LayerResults]:
+    """The depth study (``study("depth")``) by layer, from the input side, keyed by the layer's label."""
     return {layer_label(layer): depth.at(layer) for layer in depth.layers}
 
 
-def architecture_settings(profile_name: str | None = None) -> tuple[dict[str, LayerResults], list[str]]:
-    """Every model of :data:`ARCHITECTURES` whose weights are present, at its last map and at its inner layer
-    (keyed ``"<model> at <layer label>"``), and a sentence per model left out."""
+def architecture_settings(
+    studies: Mapping[str, StudyResults | str],
+) -> tuple[dict[str, LayerResults], list[str]]:
+    """From :func:`architecture_studies`: every model whose weights are present, at its last map and at its inner
+    layer (keyed ``"<model> at <layer label>"``), and a sentence per model left out."""
     settings_found: dict[str, LayerResults] = {}
     left_out: list[str] = []
-    for name, found in architecture_studies(profile_name).items():
+    for name, found in studies.items():
         if isinstance(found, str):
             left_out.append(found)
             continue
@@ -132,8 +135,9 @@ def prepare(
     own cells did not change; the new keys are then written to ``stamp``.
     """
     keys: dict[str, str] = {}
-    for number, book_study in enumerate(book_studies(profile_name), start=1):
-        report(f"[{number}/{len(book_studies(profile_name))}] study '{book_study.name}': {book_study.description}")
+    planned = book_studies(profile_name)
+    for number, book_study in enumerate(planned, start=1):
+        report(f"[{number}/{len(planned)}] study '{book_study.name}': {book_study.description}")
         keys[book_study.name] = book_study.run(progress=progress, name=profile_name).key
     keys["profile"] = profile(settings.profile_name(profile_name)).name
     if stamp is not None:

@@ -102,21 +102,26 @@ def significant(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def ratio(value: float, digits: int = 3) -> str:
+    """A relative performance (or an end of its interval) with ``digits`` decimals, or with more (up to 6) where it
+    would otherwise read 1 without being 1, so that "below 1" never stands beside a printed 1.000.
+
+    >>> ratio(0.99996), ratio(0.995)
+    ('0.99996', '0.995')
+    """
+    places = digits
+    while round(value, places) == 1 and value != 1 and places < 6:
+        places += 1
+    return decimals(value, places)
+
+
 def interval(value: float, low: float, high: float, digits: int = 3) -> str:
-    """``"0.995 [0.993, 0.997]"``: a relative performance and its interval with ``digits`` decimals, a bound that
-    would round to 1 printed with more (up to 6), so that "includes 1" and "excludes 1" can be read off the text.
+    """``"0.995 [0.993, 0.997]"``: a relative performance and its interval, each with :func:`ratio`.
 
     >>> interval(1.084, 1.0004, 1.195)
     '1.084 [1.0004, 1.195]'
     """
-
-    def bound(x: float) -> str:
-        places = digits
-        while round(x, places) == 1 and x != 1 and places < 6:
-            places += 1
-        return decimals(x, places)
-
-    return f"{decimals(value, digits)} [{bound(low)}, {bound(high)}]"
+    return f"{ratio(value, digits)} [{ratio(low, digits)}, {ratio(high, digits)}]"
 
 
 def listing(items: Iterable[str]) -> str:
@@ -189,18 +194,42 @@ def p_value(p: float, digits: int = 2) -> str:
     return "< 1e-300" if p == 0 else significant(p, digits)
 
 
+def p_equals(p: float, digits: int = 2) -> str:
+    """A p-value for a sentence after "p": ``"= 0.012"``, or ``"< 1e-300"`` where it underflows to 0."""
+    return p_value(p, digits) if p == 0 else f"= {p_value(p, digits)}"
+
+
+#: Identifiers of summaries that are counts (printed as integers) and shares (printed as percentages).
+COUNT_IDENTIFIERS = frozenset({"nonzero_alphas", "far_from_half", "far_at_positive_gradient", "images_far_from_half",
+                               "images_term_below_pole", "constant_grad_cam_plus_plus_maps"})
+SHARE_IDENTIFIERS = frozenset({"share_far_from_half", "share_near_half"})
+
+
+def styled_summary(frame, number_format: str = "{:.5g}"):
+    """A summary whose rows are keyed by identifiers, for display: rows labelled, counts as integers, shares as
+    percentages with 3 decimals, every other number with ``number_format``."""
+    counts = [label(i) for i in frame.index if i in COUNT_IDENTIFIERS]
+    shares = [label(i) for i in frame.index if i in SHARE_IDENTIFIERS]
+    frame = frame.rename(index=label)
+    return (frame.style.format(number_format)
+            .format("{:.0f}", subset=(counts, slice(None)))
+            .format("{:.3%}", subset=(shares, slice(None))))
+
+
 def finite_or_dash(value: float, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals, or an en dash where it is not a number (no NaN in a table)."""
     return "–" if value is None or not math.isfinite(value) else decimals(value, digits)
 
 
 __all__ = [
+    "COUNT_IDENTIFIERS",
     "LABELS",
     "METHOD_LABELS",
     "METHOD_PAIRS",
     "NEAR_HALF",
     "Provenance",
     "SCORE_KIND_LABELS",
+    "SHARE_IDENTIFIERS",
     "decimals",
     "interval",
     "listing",
@@ -208,7 +237,10 @@ __all__ = [
     "label",
     "labelled",
     "layer_label",
+    "p_equals",
     "p_value",
+    "ratio",
+    "styled_summary",
     "pair_label",
     "percent",
     "show_caption",

@@ -47,7 +47,7 @@ import torch
 from torch import Tensor, nn
 
 from .capture import TappedLayer, capture_layers
-from .display import METHOD_LABELS, Provenance, decimals, interval, significant
+from .display import METHOD_LABELS, Provenance, decimals, interval, p_equals, significant
 from .explain import load_pixels
 from .methods import (
     class_activation_map,
@@ -1035,14 +1035,9 @@ def study_verdicts(statistics: Mapping[str, pd.DataFrame]) -> dict[str, tuple[st
             + {"worse": "worse, with the interval below 1", "better": "better, with the interval above 1",
                "not distinguishable": "not distinguishable"}[verdict]
             + f"; equivalence within {EQUIVALENCE_MARGIN:.0%} {'shown' if row['equivalent'] else 'not shown'}, "
-            f"TOST p {_tost(row['tost_p_value'])})"
+            f"TOST p {p_equals(row['tost_p_value'])})"
         ))
     return found
-
-
-def _tost(p: float) -> str:
-    """``"< 1e-10"`` for a vanishing p-value (its digits mean nothing there), else ``"= 0.47"``."""
-    return "< 1e-10" if p < 1e-10 else f"= {significant(p, 2)}"
 
 
 def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str, pd.DataFrame]) -> list[str]:

@@ -142,7 +142,7 @@ class LayerResults:
                         "first": a,
                         "second": b,
                         "kind": kind,
-                        "relative_performance": relative_performance(log_rp, np.zeros_like(log_rp)),
+                        "relative_performance": float(np.exp(log_rp.mean())),  # eq. (17)
                         "ci_low": interval.low,
                         "ci_high": interval.high,
                         "wilcoxon_statistic": test.statistic,

@@ -62,7 +62,6 @@ def layer_summary(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -
     frame = pd.DataFrame.from_records(rows)
     frame["kept"] = len(results.kept(threshold))
     frame["images"] = len(results.images)
-    frame["gradient_constant"] = results.gradient_constant_share("pre_softmax") == 1.0
     return frame
 
 

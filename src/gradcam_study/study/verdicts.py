@@ -44,6 +44,26 @@ def favoured(first: str, second: str, median_log_ratio: float) -> str:
     return "neither"
 
 
+def wilcoxon_reading(first: str, second: str, p_value: float, median_log_ratio: float, still: bool = False) -> str:
+    """What a Wilcoxon signed-rank test of log(p_first / p_second) says, its direction read from the median log ratio
+    (not from the geometric mean), as a clause to follow "the Wilcoxon signed-rank test": ``still`` adds "still"
+    before a detected difference (beside an equivalence that was shown).
+
+    >>> wilcoxon_reading("Grad-CAM++", "Grad-CAM", 0.11, 0.01)
+    'finds no systematic difference (p = 0.11)'
+    """
+    from ..display import p_equals, significant
+
+    if p_value >= SIGNIFICANCE_LEVEL:
+        return f"finds no systematic difference (p {p_equals(p_value)})"
+    detected = f"{'still ' if still else ''}detects a systematic difference (p {p_equals(p_value)})"
+    direction = favoured(first, second, median_log_ratio)
+    if direction == "neither":
+        return f"{detected}, though the median per-image log ratio is exactly 0"
+    return (f"{detected} in favour of {direction}, which most images favour (median per-image log ratio "
+            f"{significant(median_log_ratio, 2)})")
+
+
 def nearly_equal(median_correlation: float, criterion: float = NEARLY_EQUAL_CORRELATION) -> bool:
     """Whether two methods' heatmaps are "nearly equal": median per-image correlation at least ``criterion``."""
     return median_correlation >= criterion
@@ -58,4 +78,5 @@ __all__ = [
     "favoured",
     "interval_verdict",
     "nearly_equal",
+    "wilcoxon_reading",
 ]
