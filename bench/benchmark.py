@@ -3,14 +3,14 @@
 On the same decoded images (held in memory) and the same model and layer, for the
 pre-softmax score, it times
 
-(a) this pipeline: ``analyse_batch`` per batch (one forward + one backward, the three
+(a) this pipeline: ``analyse_batch`` per batch (one forward + one backward, the five
     heatmaps, alpha statistics, correlations, one evaluation forward per method);
-(b) the way a pytorch-grad-cam user would do it: ``GradCAM``, ``GradCAMPlusPlus`` and a
-    Grad-CAM+ ``BaseCAM`` subclass, each called with its own forward and backward pass,
-    then the same evaluation (explanation maps + one forward per method, log-softmax of
-    the true class);
+(b) the way a pytorch-grad-cam user would do it: ``GradCAM``, ``GradCAMPlusPlus``, ``HiResCAM``,
+    ``LayerCAM`` and a Grad-CAM+ ``BaseCAM`` subclass, each called with its own forward and
+    backward pass, then the same evaluation (explanation maps + one forward per method,
+    log-softmax of the true class);
 (c) the lower bound: one bare forward + backward per batch (``autograd.grad`` of the summed
-    target logits w.r.t. the layer's activations) and three evaluation forwards, no CAM
+    target logits w.r.t. the layer's activations) and five evaluation forwards, no CAM
     arithmetic.
 
 (d) several layers from one pass: ``capture_layers`` of the model's stage outputs and last map
@@ -18,6 +18,8 @@ pre-softmax score, it times
     which sets how far the backward pass must go either way (and, for reference, against the
     last map alone, whose backward stops at the head). The explanation-map forwards, which cost
     the same per layer whatever the capture, are timed separately.
+(e) deletion and insertion: the curves of the five methods' heatmaps for one score kind and layer
+    (``deletion_insertion``, 16 steps), per image, against the forward passes they need.
 
 Decoding (``load_rgb`` + ``to_pixels``) is done once, up front, and timed separately.
 It prints images per second and the ratios a/c (target <= 1.2), b/a (target >= 2.5) and
@@ -45,14 +47,13 @@ from torch import Tensor
 from gradcam_study import settings
 from gradcam_study.capture import TappedLayer, capture_layers
 from gradcam_study.data import list_images, load_rgb
-from gradcam_study.metrics import explanation_maps
+from gradcam_study.metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps
 from gradcam_study.models import Classifier, load_classifier, model_spec
-from gradcam_study.methods import normalised_heatmaps, upsample
-from gradcam_study.study.analysis import analyse_batch, log_prob_column, true_class_log_probs
+from gradcam_study.methods import METHODS, normalised_heatmaps, upsample
+from gradcam_study.study.analysis import analyse_batch, log_prob_column, pixel_probability, true_class_log_probs
 
 SCORE_KIND = "pre_softmax"
 ALPHA_SAMPLE_SIZE = 256
-METHODS = ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus")
 #: pytorch-grad-cam hooks a module's *output*; EfficientNet-Lite0's last map is the input of the
 #: pooling layer (its last ReLU6 is functional), which it cannot hook. All three variants therefore
 #: explain the output of ``_bn1`` (the last batch norm, before that ReLU6).
@@ -143,7 +144,7 @@ def run_pipeline(classifier: Classifier, layer: str, batch: Batch) -> dict[str, 
 
 
 def pytorch_grad_cam_runner(classifier: Classifier, layer: str) -> Callable[[Batch], dict[str, list[float]]]:
-    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM
     from pytorch_grad_cam.base_cam import BaseCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
@@ -161,7 +162,8 @@ def pytorch_grad_cam_runner(classifier: Classifier, layer: str) -> Callable[[Bat
     # only when that output requires grad: give this copy trainable parameters, as users have.
     network.requires_grad_(True)
     target_layers = [network.get_submodule(layer)]
-    cams = {"grad_cam": GradCAM, "grad_cam_plus": GradCAMPlus, "grad_cam_plus_plus": GradCAMPlusPlus}
+    cams = {"grad_cam": GradCAM, "grad_cam_plus": GradCAMPlus, "grad_cam_plus_plus": GradCAMPlusPlus,
+            "hires_cam": HiResCAM, "layer_cam": LayerCAM}
 
     def run(batch: Batch) -> dict[str, list[float]]:
         device = classifier.device
@@ -198,7 +200,7 @@ def lower_bound_runner(classifier: Classifier, layer: str) -> Callable[[Batch], 
         captured = capture_layers(classifier.network, [layer], inputs, labels, (SCORE_KIND,))
         out: dict[str, list[float]] = {}
         with torch.no_grad():
-            for method in METHODS:  # three evaluation forwards, on the images themselves
+            for method in METHODS:  # one evaluation forward per method, on the images themselves
                 logits = classifier.network(inputs)
                 out[method] = logits.log_softmax(dim=1).gather(1, labels.view(-1, 1)).squeeze(1).cpu().tolist()
         del captured
@@ -223,7 +225,7 @@ def capture_runner(classifier: Classifier, layers: Sequence[str]) -> Callable[[B
 
 
 def explanation_runner(classifier: Classifier, layer: str) -> Callable[[Batch], dict[str, list[float]]]:
-    """One layer's explanation maps of the three methods through the network (one score kind): the per-layer
+    """One layer's explanation maps of every method through the network (one score kind): the per-layer
     cost that comes on top of the capture."""
 
     def run(batch: Batch) -> dict[str, list[float]]:
@@ -273,10 +275,42 @@ def multi_layer_report(classifier: Classifier, batches: Sequence[Batch], device:
     print(f"    {1000 * best['many'] / count:6.1f} ms/image; one layer ({one}, the shallowest): "
           f"{1000 * best['one'] / count:6.1f} ms/image; the last map alone ({spec.layer}): "
           f"{1000 * best['last'] / count:6.1f} ms/image")
-    print(f"    explanation maps of one layer (3 methods, one score kind), timed apart: "
+    print(f"    explanation maps of one layer ({len(METHODS)} methods, one score kind), timed apart: "
           f"{1000 * explain_seconds / count:6.1f} ms/image per layer")
     print(f"multi-layer/one-layer = {ratio:.2f}   (target <= {TARGET_MULTI_OVER_ONE}: "
           f"{verdict(ratio <= TARGET_MULTI_OVER_ONE)}; against the last map alone: {best['many'] / best['last']:.2f})")
+
+
+# --------------------------------------------------------------------------------------------
+# (e) deletion and insertion
+
+
+def curves_report(classifier: Classifier, layer: str, batch: Batch, device: torch.device) -> None:
+    """Time the deletion and insertion curves of every method's heatmap for one batch (one layer, one score
+    kind), and a bare forward pass of as many inputs, for the cost per image."""
+    pixels, labels = batch.pixels.to(device), batch.labels.to(device)
+    inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
+    captured = capture_layers(classifier.network, [layer], inputs, labels, (SCORE_KIND,))
+    activations, gradients = captured.activations[layer], captured.gradients[layer][SCORE_KIND]
+    size = (pixels.shape[-2], pixels.shape[-1])
+    saliency = torch.cat([upsample(normalised_heatmaps(activations, gradients, m), size) for m in METHODS], dim=1)
+    probability = pixel_probability(classifier, len(labels))
+    synchronise(device)
+    start = time.perf_counter()
+    deletion_insertion(probability, pixels, saliency, labels, DEFAULT_STEPS, len(labels))
+    synchronise(device)
+    seconds = time.perf_counter() - start
+    count = len(labels)
+    # At most 3 shared inputs per image and 2 (steps - 1) per distinct heatmap.
+    forwards = count * (3 + len(METHODS) * 2 * (DEFAULT_STEPS - 1))
+    synchronise(device)
+    start = time.perf_counter()
+    true_class_log_probs(classifier, inputs.repeat(forwards // count, 1, 1, 1), labels.repeat(forwards // count), count)
+    synchronise(device)
+    bare = time.perf_counter() - start
+    print(f"(e) deletion and insertion, {len(METHODS)} methods, {DEFAULT_STEPS} steps, one layer and score kind: "
+          f"{seconds / count:6.2f} s/image; {forwards // count} bare forwards: {bare / count:6.2f} s/image "
+          f"(ratio {seconds / bare:.2f}; below 1 where identical heatmaps share their curves)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,8 +381,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     variants: dict[str, tuple[str, Callable[[Batch], dict[str, list[float]]]]] = {
         "a": ("this pipeline (analyse_batch)", lambda batch: run_pipeline(classifier, layer, batch)),
-        "b": ("pytorch-grad-cam, 3 CAM objects", pytorch_grad_cam_runner(grad_cam_classifier, layer)),
-        "c": ("lower bound: 1 fwd+bwd + 3 fwd", lower_bound_runner(classifier, layer)),
+        "b": (f"pytorch-grad-cam, {len(METHODS)} CAM objects", pytorch_grad_cam_runner(grad_cam_classifier, layer)),
+        "c": (f"lower bound: 1 fwd+bwd + {len(METHODS)} fwd", lower_bound_runner(classifier, layer)),
     }
     for _, run in variants.values():  # warm-up
         run(batches[0])
@@ -379,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  {method:<20} median {statistics.median(difference):.2e}, max {difference.max():.2e}")
     print()
     multi_layer_report(classifier, batches, device, args.repeats)
+    print()
+    curves_report(classifier, layer, batches[0], device)
     print(f"load average at end: {loadavg()}")
 
 

@@ -16,7 +16,7 @@ from test_study import small_folder  # noqa: F401  (fixture)
 
 def run_arguments(folder: Path, cache: Path, *extra: str) -> list[str]:
     return ["run", "--data", str(folder), "--cache-dir", str(cache), "--device", "cpu", "--limit", "4",
-            "--batch-size", "2", "--workers", "0", "--quiet", *extra]
+            "--batch-size", "2", "--workers", "0", "--quiet", "--curve-limit", "1", "--curve-steps", "2", *extra]
 
 
 def test_run_prints_tables_and_kept_count(small_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
@@ -48,7 +48,8 @@ def test_info_prints_resolved_locations(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_help_explains_every_option() -> None:
     completed = subprocess.run([sys.executable, "-m", "gradcam_study", "run", "--help"], capture_output=True, text=True, check=True)
-    for option in ("--profile", "--model", "--layer", "--data", "--device", "--batch-size", "--limit", "--threshold", "--cache-dir"):
+    for option in ("--profile", "--model", "--layer", "--data", "--device", "--batch-size", "--limit", "--threshold", "--cache-dir",
+                   "--curve-limit", "--curve-steps"):
         assert option in completed.stdout
 
 
@@ -90,7 +91,8 @@ def test_a_layer_named_twice_is_one_line(small_folder: Path, tmp_path: Path, cap
     assert "more than once" in line
 
 
-@pytest.mark.parametrize("option", [["--batch-size", "0"], ["--limit", "-3"], ["--threshold", "1.5"], ["--workers", "-1"]])
+@pytest.mark.parametrize("option", [["--batch-size", "0"], ["--limit", "-3"], ["--threshold", "1.5"], ["--workers", "-1"],
+                                    ["--curve-steps", "0"], ["--curve-limit", "-1"]])
 def test_out_of_range_numbers_are_refused_by_the_parser(option: list[str], capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["run", *option])
@@ -122,7 +124,8 @@ def test_warnings_go_through_tqdm_while_the_bar_is_shown(small_folder: Path, tmp
     monkeypatch.setattr(tqdm, "write", classmethod(lambda cls, message, *a, **k: written.append(message)))
     logging.getLogger().handlers.clear()
     arguments = ["run", "--data", str(folder), "--cache-dir", str(tmp_path / "c"), "--device", "cpu",
-                 "--batch-size", "3", "--workers", "0", "--threshold", "0", "--layer", "_avg_pooling:input"]
+                 "--batch-size", "3", "--workers", "0", "--threshold", "0", "--layer", "_avg_pooling:input",
+                 "--curve-limit", "0"]
     assert main(arguments) == 0
     assert any("Skipped" in message and "n01491361_broken.JPEG" in message for message in written)
 

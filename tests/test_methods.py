@@ -9,6 +9,7 @@ import torch
 
 from gradcam_study.methods import (
     METHODS,
+    PAPER_METHODS,
     alpha_denominator_terms,
     class_activation_map,
     general_base_alphas,
@@ -17,6 +18,9 @@ from gradcam_study.methods import (
     grad_cam_plus_plus_weights,
     grad_cam_plus_weights,
     grad_cam_weights,
+    heatmaps,
+    hires_cam,
+    layer_cam,
     min_max_normalise,
     normalised_heatmaps,
     upsample,
@@ -190,3 +194,33 @@ def test_constant_within_maps_tells_a_pooled_layer_from_an_inner_one() -> None:
     assert constant_within_maps(per_map).tolist() == [True, True]
     assert constant_within_maps(varying).tolist() == [True, False]
     assert within_map_spread(varying)[1].item() == pytest.approx(0.1, rel=1e-5)
+
+
+def test_pixel_wise_methods_on_a_hand_computed_case() -> None:
+    activations = torch.tensor([[[[1.0, 2.0]], [[3.0, 0.0]]]])  # 1 x 2 maps x 1 x 2
+    gradients = torch.tensor([[[[1.0, -1.0]], [[-0.5, 2.0]]]])
+    # HiResCAM: ReLU([1 * 1 + 3 * -0.5, 2 * -1 + 0 * 2]) = ReLU([-0.5, -2]); LayerCAM: [1 * 1 + 0, 0 + 0].
+    torch.testing.assert_close(hires_cam(activations, gradients), torch.tensor([[[0.0, 0.0]]]))
+    torch.testing.assert_close(layer_cam(activations, gradients), torch.tensor([[[1.0, 0.0]]]))
+    torch.testing.assert_close(heatmaps(activations, gradients, "layer_cam"), layer_cam(activations, gradients))
+
+
+def test_pixel_wise_methods_reduce_to_grad_cam_and_grad_cam_plus_where_gradients_are_constant_within_maps() -> None:
+    generator = torch.Generator().manual_seed(3)
+    activations = torch.rand(2, 4, 5, 5, generator=generator, dtype=torch.float64)
+    per_map = torch.randn(2, 4, 1, 1, generator=generator, dtype=torch.float64)
+    gradients = per_map.expand_as(activations)
+    torch.testing.assert_close(normalised_heatmaps(activations, gradients, "hires_cam"),
+                               normalised_heatmaps(activations, gradients, "grad_cam"))
+    torch.testing.assert_close(normalised_heatmaps(activations, gradients, "layer_cam"),
+                               normalised_heatmaps(activations, gradients, "grad_cam_plus"))
+    # Gradients that vary within maps break both equalities.
+    varying = gradients + 0.5 * torch.randn(2, 4, 5, 5, generator=generator, dtype=torch.float64)
+    assert not torch.allclose(normalised_heatmaps(activations, varying, "hires_cam"),
+                              normalised_heatmaps(activations, varying, "grad_cam"))
+
+
+def test_the_study_explains_with_the_paper_methods_then_the_pixel_wise_ones() -> None:
+    assert METHODS == (*PAPER_METHODS, "hires_cam", "layer_cam")
+    with pytest.raises(ValueError, match="Unknown method 'score_cam'"):
+        heatmaps(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2), "score_cam")

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 
@@ -37,4 +38,19 @@ def test_alphas_against_terms_draws_the_hyperbola_and_the_pole() -> None:
     labels = [line.get_label() for line in ax.get_lines()]
     assert "pole t = -2" in labels and "$1/(2+t)$" in labels
     assert ax.get_yscale() == "symlog"
+    plt.close(figure)
+
+
+def test_curves_figure_has_a_row_per_setting_and_a_line_per_method() -> None:
+    from gradcam_study.plots import curves_figure
+
+    fractions = np.linspace(0, 1, 5)
+    columns = pd.MultiIndex.from_product([["deletion", "insertion"], ["grad_cam", "hires_cam"]])
+    frame = pd.DataFrame(np.tile(np.linspace(1, 0, 5)[:, None], (1, 4)), index=fractions, columns=columns)
+    figure = curves_figure({"a": frame, "b": frame})
+    assert len(figure.axes) == 4
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["Grad-CAM", "HiResCAM"]
+    assert [line.get_linestyle() for line in lines] == ["-", "--"]
+    assert figure.axes[1].get_title() == "insertion, a"
     plt.close(figure)

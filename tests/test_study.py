@@ -14,7 +14,7 @@ from PIL import Image
 from conftest import sample_folder
 from gradcam_study import paper
 from gradcam_study.data import imagenet_classes
-from gradcam_study.display import label
+from gradcam_study.display import PIXEL_WISE_PAIRS, label, yardstick_table
 from gradcam_study.study import (
     NoImageKeptError,
     StudyConfig,
@@ -28,7 +28,9 @@ from gradcam_study.study import (
 from gradcam_study.study import pipeline
 from gradcam_study.study.config import study_key
 
-CONFIG = StudyConfig(model="efficientnet_lite0", layers=("_avg_pooling:input",))
+# Deletion/insertion curves cost about 2 (steps - 1) forward passes per image, score kind and method: two images,
+# four steps.
+CONFIG = StudyConfig(model="efficientnet_lite0", layers=("_avg_pooling:input",), curve_limit=2, curve_steps=4)
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +141,10 @@ def test_same_inputs_give_identical_results_on_the_cpu(small_folder: Path, tmp_p
 
 def test_several_layers_in_one_study_equal_one_study_per_layer(small_folder: Path, tmp_path: Path) -> None:
     layers = ("_blocks.4", "_blocks.15", "_avg_pooling:input")
-    together = run(small_folder, tmp_path, config=StudyConfig(layers=layers, limit=4))
+    together = run(small_folder, tmp_path, config=StudyConfig(layers=layers, limit=4, curve_limit=0))
     assert together.layers == layers
     for layer in layers:
-        alone = run(small_folder, tmp_path, config=StudyConfig(layers=(layer,), limit=4)).at()
+        alone = run(small_folder, tmp_path, config=StudyConfig(layers=(layer,), limit=4, curve_limit=0)).at()
         ours = together.at(layer).images
         pd.testing.assert_frame_equal(ours[alone.images.columns], alone.images, atol=1e-5, rtol=1e-4)
     with pytest.raises(ValueError, match="not '_blocks.0'"):
@@ -190,11 +192,11 @@ def test_the_key_changes_with_the_fingerprint(small_folder: Path, monkeypatch: p
 
 
 def test_an_unreadable_results_file_is_moved_aside_and_recomputed(small_folder: Path, tmp_path: Path, caplog) -> None:
-    first = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2))
+    first = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2, curve_limit=0))
     store = first.store_path
     store.write_bytes(np.random.default_rng(0).bytes(5000))
     with caplog.at_level("WARNING"):
-        again = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2))
+        again = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2, curve_limit=0))
     assert again.key == first.key and len(again.images) == 2
     moved = list(store.parent.glob(f"{store.name}.unreadable-*"))
     assert len(moved) == 1 and moved[0].stat().st_size == 5000
@@ -202,7 +204,7 @@ def test_an_unreadable_results_file_is_moved_aside_and_recomputed(small_folder: 
 
 
 def test_no_kept_image_is_a_clear_error_not_nan(small_folder: Path, tmp_path: Path) -> None:
-    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2)).at()
+    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2, curve_limit=0)).at()
     with pytest.raises(NoImageKeptError, match="No image passed the threshold 0.9999.*Lower the threshold"):
         results.table1(0.9999)
     with pytest.raises(NoImageKeptError):
@@ -210,7 +212,7 @@ def test_no_kept_image_is_a_clear_error_not_nan(small_folder: Path, tmp_path: Pa
 
 
 def test_constant_heatmaps_are_counted(small_folder: Path, tmp_path: Path) -> None:
-    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2)).at()
+    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2, curve_limit=0)).at()
     for method in ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus"):
         assert set(results.images[constant_map_column("post_softmax", method)]) <= {0.0, 1.0}
     assert results.alpha_extremes("post_softmax")["constant_grad_cam_plus_plus_maps"] == results.constant_maps(
@@ -220,7 +222,7 @@ def test_constant_heatmaps_are_counted(small_folder: Path, tmp_path: Path) -> No
 def test_the_same_images_elsewhere_share_the_key(small_folder: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(small_folder, copy)
-    assert run(small_folder, tmp_path / "c", config=StudyConfig(limit=2)).key == run(copy, tmp_path / "c", config=StudyConfig(limit=2)).key
+    assert run(small_folder, tmp_path / "c", config=StudyConfig(limit=2, curve_limit=0)).key == run(copy, tmp_path / "c", config=StudyConfig(limit=2, curve_limit=0)).key
 
 
 def test_bad_files_are_skipped_and_reported(small_folder: Path, tmp_path: Path) -> None:
@@ -245,9 +247,70 @@ def test_paper_profile_code_path_with_random_weights(small_folder: Path, tmp_pat
     torch.manual_seed(0)
     results = run_profile(
         "paper", data=small_folder, cache=tmp_path, device="cpu", batch_size=2, num_workers=0,
-        progress=False, pretrained=False, limit=3,
+        progress=False, pretrained=False, limit=3, curve_limit=1, curve_steps=2,
     ).at()
     assert results.config.model == "vgg16" and results.provenance.layer == "features.29"
     assert results.provenance.profile == "paper"
     assert len(results.images) == 3
     assert np.isfinite(results.images[log_prob_column("pre_softmax", "grad_cam_plus_plus")]).all()
+
+
+def test_curves_and_yardsticks(small_folder: Path, tmp_path: Path) -> None:
+    study = run(small_folder, tmp_path)
+    results = study.at()
+    # CONFIG.curve_limit = 2 images, evenly spread over the 8: the first and the last.
+    curved = results.curve_images(threshold=0.0)
+    assert curved.index.tolist() == [0, 7]
+    found = results.curves("pre_softmax", "grad_cam_plus_plus", threshold=0.0)
+    assert found.images.tolist() == [0, 7] and found.deletion.shape == (2, CONFIG.curve_steps + 1)
+    np.testing.assert_allclose(results.curve_fractions(), [0, 0.25, 0.5, 0.75, 1.0])
+    # Deletion starts, and insertion ends, at the probability of the image itself.
+    np.testing.assert_allclose(found.deletion[:, 0], results.images.loc[[0, 7], "probability"], rtol=1e-4)
+    np.testing.assert_allclose(found.insertion[:, -1], results.images.loc[[0, 7], "probability"], rtol=1e-4)
+    # The stored areas are those of the stored curves.
+    area = np.trapezoid(found.deletion, results.curve_fractions(), axis=1)
+    np.testing.assert_allclose(curved["deletion_auc_pre_softmax_grad_cam_plus_plus"], area, rtol=1e-5)
+    yardsticks = results.yardsticks("pre_softmax", threshold=0.0)
+    assert yardsticks.index.tolist() == ["grad_cam", "grad_cam_plus", "grad_cam_plus_plus", "hires_cam", "layer_cam"]
+    assert yardsticks[("average_drop", "images")].tolist() == [8] * 5
+    assert yardsticks[("deletion_auc", "images")].tolist() == [2] * 5
+    values = yardsticks.xs("value", axis=1, level="statistic")
+    assert np.isnan(values.loc["grad_cam", "win_percent"]) and np.isfinite(values.drop(columns="win_percent")).all().all()
+    # At the pooling input HiResCAM is Grad-CAM and LayerCAM is Grad-CAM+: the same maps, the same yardsticks.
+    pd.testing.assert_series_equal(values.loc["hires_cam"].drop("win_percent"), values.loc["grad_cam"].drop("win_percent"),
+                                   check_names=False, rtol=1e-4)
+    pd.testing.assert_series_equal(values.loc["layer_cam"], values.loc["grad_cam_plus"], check_names=False, rtol=1e-4)
+    wins = results.win_table("pre_softmax", threshold=0.0)
+    assert (wins["win_first"] + wins["win_second"] + wins["ties"]).round(9).eq(100).all()
+    curves = results.mean_curves("pre_softmax", threshold=0.0)
+    assert curves.shape == (CONFIG.curve_steps + 1, 10) and np.isfinite(curves.to_numpy()).all()
+    assert results.table1(0.0, pairs=PIXEL_WISE_PAIRS).shape == (4, 2)
+    assert (results.heatmap_similarity(0.0, pairs=PIXEL_WISE_PAIRS)["median_correlation"] > 0.999).sum() >= 2
+
+
+def test_a_study_without_curves_prints_dashes_not_nan(small_folder: Path, tmp_path: Path) -> None:
+    results = run(small_folder, tmp_path, config=StudyConfig(layers=("_avg_pooling:input",), limit=2, curve_limit=0)).at()
+    assert len(results.curve_images(0.0)) == 0
+    table = yardstick_table(results.yardsticks("pre_softmax", threshold=0.0))
+    assert (table["deletion AUC"] == "–").all() and not table.isin(["nan", "NaN"]).any().any()
+
+
+@pytest.mark.parametrize("field, value, message", [("curve_steps", 0, "at least 1"), ("curve_limit", -1, "cannot be negative")])
+def test_bad_curve_settings_fail_before_any_work(small_folder: Path, tmp_path: Path, field: str, value: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run(small_folder, tmp_path, config=StudyConfig(**{field: value}))
+
+
+def test_methods_must_include_the_paper_three(small_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="include the paper's three"):
+        run(small_folder, tmp_path, config=StudyConfig(methods=("grad_cam", "hires_cam")))
+    with pytest.raises(ValueError, match="known"):
+        run(small_folder, tmp_path, config=StudyConfig(methods=("grad_cam", "grad_cam_plus", "grad_cam_plus_plus", "x")))
+
+
+def test_a_study_of_the_paper_methods_only_has_their_columns(small_folder: Path, tmp_path: Path) -> None:
+    config = StudyConfig(layers=("_blocks.15",), limit=2, curve_limit=1, curve_steps=2,
+                         methods=("grad_cam", "grad_cam_plus", "grad_cam_plus_plus"))
+    results = run(small_folder, tmp_path, config=config).at()
+    assert log_prob_column("pre_softmax", "hires_cam") not in results.images
+    assert results.yardsticks("pre_softmax", threshold=0.0).index.tolist() == list(config.methods)

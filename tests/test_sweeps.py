@@ -15,7 +15,7 @@ from test_study import small_folder  # noqa: F401  (fixture)
 
 @pytest.fixture(scope="module")
 def two_layers(small_folder: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
-    config = StudyConfig(layers=("_blocks.15", "_avg_pooling:input"))
+    config = StudyConfig(layers=("_blocks.15", "_avg_pooling:input"), curve_limit=0)
     return run_study(config, small_folder, cache=tmp_path_factory.mktemp("cache"), device="cpu", batch_size=4,
                      num_workers=0, progress=False)
 

@@ -4,7 +4,8 @@
 Each study is named by an identifier: ``"main"`` (the profile's study, at the model's last map and its
 inner layer), ``"depth"`` (the profile's model at the output of every stage and at its last map) and
 ``"architecture:<model>"`` (another model at its last map and its inner layer). The sweeps run on
-the profile's ``sweep_limit`` images, an evenly spread subset on the CPU.
+the profile's ``sweep_limit`` images, an evenly spread subset on the CPU, with the paper's three methods and
+without deletion/insertion curves (the main study has the pixel-wise methods and the curves, at its two layers).
 
 >>> from gradcam_study import book
 >>> [study.name for study in book.book_studies("quick")][:2]
@@ -22,11 +23,15 @@ from pathlib import Path
 
 
 from . import settings
+from .methods import PAPER_METHODS
 from .models import MODELS, ModelSpec, model_spec, weights_missing
 from .display import layer_label
 from .study import LayerResults, StudyResults, profile, run_profile
 
 log = logging.getLogger(__name__)
+
+#: What the sweeps leave to the main study: they compare the paper's three methods, without deletion/insertion.
+SWEEP_SETTINGS: dict[str, object] = {"methods": PAPER_METHODS, "curve_limit": 0}
 
 #: The models the architecture comparison covers, when their weights are present.
 ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "vgg16", "resnet50")
@@ -57,7 +62,7 @@ def book_studies(profile_name: str | None = None) -> list[BookStudy]:
         BookStudy("main", {}, f"{spec.name} at {', '.join(chosen.config.resolved_layers())}"),
         BookStudy(
             "depth",
-            {"layers": depth_layers(spec), "limit": chosen.sweep_limit or chosen.config.limit},
+            {"layers": depth_layers(spec), "limit": chosen.sweep_limit or chosen.config.limit, **SWEEP_SETTINGS},
             f"{spec.name} at {len(depth_layers(spec))} depths",
         ),
     ]
@@ -65,7 +70,7 @@ def book_studies(profile_name: str | None = None) -> list[BookStudy]:
         if name == spec.name or weights_missing(MODELS[name]) is not None:
             continue
         studies.append(BookStudy(
-            f"architecture:{name}", {"model": name, "limit": chosen.sweep_limit or chosen.config.limit},
+            f"architecture:{name}", {"model": name, "limit": chosen.sweep_limit or chosen.config.limit, **SWEEP_SETTINGS},
             f"{name} at its last map and inner layer",
         ))
     return studies

@@ -17,9 +17,18 @@ import pandas as pd
 
 from . import __version__, settings
 from .capture import SCORE_KINDS
-from .display import layer_label
+from .display import label, layer_label, yardstick_table
 from .models import MODELS, WeightsUnavailableError, model_spec
-from .study import DEFAULT_THRESHOLD, PROFILES, LayerResults, NoImageKeptError, StudyResults, profile, run_profile
+from .study import (
+    DEFAULT_THRESHOLD,
+    PROFILES,
+    WIN_BASELINE,
+    LayerResults,
+    NoImageKeptError,
+    StudyResults,
+    profile,
+    run_profile,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_non_negative_int,
                      help="image-decoding worker processes (default: up to 4, the core count)")
     run.add_argument("--limit", type=_positive_int, help="use this many images, spread evenly over the data set")
+    run.add_argument("--curve-limit", type=_non_negative_int,
+                     help="images that also get deletion/insertion curves, spread evenly over the study's images; "
+                     "0 for none (default: the profile's: 32 for quick, all for paper)")
+    run.add_argument("--curve-steps", type=_positive_int,
+                     help="intervals of each deletion/insertion curve (default 16)")
     run.add_argument(
         "--threshold",
         type=_probability,
@@ -142,6 +156,10 @@ def format_tables(results: LayerResults, threshold: float) -> str:
         "",
         "Table 2: log relative performance",
         results.table2(threshold).to_string(float_format="{:.3f}".format),
+        "",
+        f"Other yardsticks, pre-softmax, with bootstrap 95% intervals (Win % over {label(WIN_BASELINE)}; deletion and "
+        f"insertion on the {len(results.curve_images(threshold))} kept images with curves)",
+        yardstick_table(results.yardsticks("pre_softmax", threshold)).to_string(),
     ]
     return "\n".join(lines)
 
@@ -185,6 +203,8 @@ def _run(arguments: argparse.Namespace) -> int:
         model=arguments.model,
         layers=tuple(arguments.layers) if arguments.layers else None,
         limit=arguments.limit,
+        curve_limit=arguments.curve_limit,
+        curve_steps=arguments.curve_steps,
         pretrained=False if arguments.random_weights else None,
         allow_tf32=True if arguments.tf32 else None,
     )

@@ -24,6 +24,8 @@ METHOD_LABELS: dict[str, str] = {
     "grad_cam": "Grad-CAM",
     "grad_cam_plus": "Grad-CAM+",
     "grad_cam_plus_plus": "Grad-CAM++",
+    "hires_cam": "HiResCAM",
+    "layer_cam": "LayerCAM",
 }
 
 #: The pairs of Table 1 and Table 2, "first vs second".
@@ -31,6 +33,16 @@ METHOD_PAIRS: tuple[tuple[str, str], ...] = (
     ("grad_cam_plus_plus", "grad_cam"),
     ("grad_cam_plus", "grad_cam"),
     ("grad_cam_plus_plus", "grad_cam_plus"),
+)
+
+#: The pixel-wise weightings against the channel weightings they reduce to where the gradient is constant
+#: within each map (HiResCAM to Grad-CAM, LayerCAM to Grad-CAM+), LayerCAM against Grad-CAM++, and the two
+#: against each other (positive gradients only, pixel-wise): the pairs of the tables beyond the paper.
+PIXEL_WISE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("hires_cam", "grad_cam"),
+    ("layer_cam", "grad_cam_plus"),
+    ("layer_cam", "grad_cam_plus_plus"),
+    ("layer_cam", "hires_cam"),
 )
 
 SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax"}
@@ -65,6 +77,13 @@ LABELS: dict[str, str] = {
     "q05": "5th percentile",
     "undefined": "undefined (a constant map)",
     "nearly_equal": "nearly equal",
+    "average_drop": "Average Drop %",
+    "increase_in_confidence": "Increase in Confidence %",
+    "win_percent": "Win %",
+    "deletion_auc": "deletion AUC",
+    "insertion_auc": "insertion AUC",
+    "low": "95% CI low",
+    "high": "95% CI high",
 }
 
 
@@ -159,7 +178,8 @@ class Provenance:
     device: str
     total: int | None = None
 
-    def caption(self, score_kind: str | None = None, kept: int | None = None) -> str:
+    def caption(self, score_kind: str | None = None, kept: int | None = None, note: str | None = None) -> str:
+        """The provenance line; ``note`` (e.g. the subset a column is computed on) is appended."""
         count = f"{self.images} image{'' if self.images == 1 else 's'}"
         if self.total is not None and self.total != self.images:
             count += f" (an evenly spread subset of {self.total})"
@@ -174,7 +194,7 @@ class Provenance:
             f"score {SCORE_KIND_LABELS.get(score_kind, score_kind) if score_kind else 'pre- and post-softmax'}",
             f"device {self.device}",
         ]
-        return "; ".join(parts)
+        return "; ".join(parts + ([note] if note else []))
 
 
 def show_caption(provenance: Provenance, **kwargs: object) -> None:
@@ -216,6 +236,33 @@ def styled_summary(frame, number_format: str = "{:.5g}"):
             .format("{:.3%}", subset=(shares, slice(None))))
 
 
+#: Decimals of each yardstick as printed: percentages with 1, areas under curves with 3.
+YARDSTICK_DECIMALS = {"average_drop": 1, "increase_in_confidence": 1, "win_percent": 1, "deletion_auc": 3,
+                      "insertion_auc": 3}
+
+
+def yardstick_table(frame):
+    """:meth:`~gradcam_study.study.LayerResults.yardsticks` for display: one row per method (labelled), one column
+    per yardstick (labelled), each cell ``"value [low, high]"`` with :data:`YARDSTICK_DECIMALS`, or a dash where
+    the value is undefined (Win % of the baseline over itself, areas without curves)."""
+    import pandas as pd
+
+    def cell(row, yardstick: str) -> str:
+        digits = YARDSTICK_DECIMALS[yardstick]
+        value, low, high = (row[(yardstick, part)] for part in ("value", "low", "high"))
+        if not math.isfinite(value):
+            return "–"
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return decimals(value, digits)
+        return f"{decimals(value, digits)} [{decimals(low, digits)}, {decimals(high, digits)}]"
+
+    yardsticks = list(dict.fromkeys(frame.columns.get_level_values(0)))
+    return pd.DataFrame(
+        {label(y): [cell(row, y) for _, row in frame.iterrows()] for y in yardsticks},
+        index=pd.Index(labelled(frame.index), name="method"),
+    )
+
+
 def finite_or_dash(value: float, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals, or an en dash where it is not a number (no NaN in a table)."""
     return "–" if value is None or not math.isfinite(value) else decimals(value, digits)
@@ -227,6 +274,8 @@ __all__ = [
     "METHOD_LABELS",
     "METHOD_PAIRS",
     "NEAR_HALF",
+    "PIXEL_WISE_PAIRS",
+    "YARDSTICK_DECIMALS",
     "Provenance",
     "SCORE_KIND_LABELS",
     "SHARE_IDENTIFIERS",
@@ -241,6 +290,7 @@ __all__ = [
     "p_value",
     "ratio",
     "styled_summary",
+    "yardstick_table",
     "pair_label",
     "percent",
     "show_caption",

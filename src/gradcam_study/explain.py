@@ -1,4 +1,4 @@
-"""Heatmaps of all three methods for a few images, from one capture: what the book's figures draw.
+"""Heatmaps of every method for a few images, from one capture: what the book's figures draw.
 
 >>> from gradcam_study.models import load_classifier
 >>> classifier = load_classifier("efficientnet_lite0", pretrained=False)   # doctest: +SKIP
@@ -57,8 +57,9 @@ def explain(
     score_kind: ScoreKind = "pre_softmax",
     layer: str | None = None,
 ) -> Explanation:
-    """Grad-CAM, Grad-CAM+ and Grad-CAM++ heatmaps of ``targets`` (one class per image) at ``layer`` (a layer
-    key; default: the model's last map), from one capture."""
+    """The heatmaps of every method (:data:`~gradcam_study.methods.METHODS`: the paper's three, HiResCAM and
+    LayerCAM) of ``targets`` (one class per image) at ``layer`` (a layer key; default: the model's last map), from
+    one capture."""
     layer = layer or classifier.spec.layer
     device = classifier.device
     pixels = pixels.to(device)

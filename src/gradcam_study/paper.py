@@ -1,7 +1,9 @@
-"""The paper's reported values (Lerma & Lucas 2022): references to compare against, never results.
+"""The papers' reported values: references to compare against, never results.
 
-Only what the text of the paper available to this book states is here (see ``shared/paper/README.md``
-of the project); the score threshold of section 4 and the alpha extremes of section 3.4 are not stated there.
+Lerma & Lucas (2022): only what the text of the paper available to this book states is here (see
+``shared/paper/README.md`` of the project); the score threshold of section 4 and the alpha extremes of
+section 3.4 are not stated there. Chattopadhay et al. (2018), the Grad-CAM++ paper: its own yardsticks for
+VGG-16, transcribed from Table 1 of arXiv:1710.11063 (the text is not in the project's folder).
 """
 
 from __future__ import annotations
@@ -65,3 +67,16 @@ def styled_beside(frame: pd.DataFrame, digits: int = 3):
     an en dash where a value is missing."""
     paper_columns = [column for column in frame.columns if str(column[-1]).startswith("paper")]
     return frame.style.format(precision=digits, na_rep="–").format(precision=DECIMALS, subset=paper_columns)
+
+
+#: The Grad-CAM++ paper's setting for its Average Drop, Increase in Confidence and Win %.
+GRAD_CAM_PLUS_PLUS_SETTING = "VGG-16 on the 50,000 ILSVRC2012 validation images (Chattopadhay et al. 2018, Table 1)"
+
+
+def grad_cam_plus_plus_yardsticks() -> pd.DataFrame:
+    """The Grad-CAM++ paper's Table 1 for VGG-16, in % (rows: method identifiers; columns: yardstick identifiers).
+    Its Win % of each method is over the other, and the two add up to 100."""
+    return pd.DataFrame(
+        {"average_drop": [36.84, 46.56], "increase_in_confidence": [17.05, 13.42], "win_percent": [70.72, 29.28]},
+        index=pd.Index(["grad_cam_plus_plus", "grad_cam"], name="method"),
+    )

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from .display import METHOD_LABELS
 from .explain import Explanation
+from .methods import PAPER_METHODS
 
 #: A book page's text width, in inches.
 PAGE_WIDTH = 7.0
@@ -51,8 +52,9 @@ def alphas_against_terms(ax: Axes, terms: np.ndarray, alphas: np.ndarray, highli
 
 
 def heatmap_grid(explanation: Explanation, titles: Sequence[str], methods: Sequence[str] | None = None) -> Figure:
-    """One row per image: the image, then each method's heatmap over it (Figure 5's layout)."""
-    methods = list(methods or METHOD_LABELS)
+    """One row per image: the image, then each method's heatmap over it (Figure 5's layout; the paper's three
+    methods unless ``methods`` says otherwise)."""
+    methods = list(methods or PAPER_METHODS)
     rows = explanation.pixels.shape[0]
     columns = 1 + len(methods)
     width = PAGE_WIDTH
@@ -139,5 +141,28 @@ def sweep_figure(
         ax.set_xticks(range(len(settings)), names, rotation=60, ha="right", fontsize=7)
         ax.set_xlabel(xlabel, fontsize=8)
     axes.flat[0].legend(fontsize=7, title="score", title_fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def curves_figure(curves: Mapping[str, pd.DataFrame]) -> Figure:
+    """Mean deletion and insertion curves: one row per setting (label -> :meth:`LayerResults.mean_curves`), deletion
+    on the left, insertion on the right, one line per method. The pixel-wise methods are dashed, so that a curve
+    equal to a channel-weighted one (HiResCAM and Grad-CAM where gradients are constant within maps) stays
+    visible."""
+    figure, axes = plt.subplots(len(curves), 2, figsize=(PAGE_WIDTH, 2.6 * len(curves)), squeeze=False,
+                                sharex=True, sharey=True)
+    palette = dict(zip(METHOD_LABELS, sns.color_palette(n_colors=len(METHOD_LABELS))))
+    for row, (setting, frame) in enumerate(curves.items()):
+        for column, curve in enumerate(("deletion", "insertion")):
+            ax = axes[row, column]
+            for method in frame[curve].columns:
+                ax.plot(frame.index, frame[(curve, method)], color=palette[method], lw=1.2,
+                        ls="-" if method in PAPER_METHODS else "--", label=METHOD_LABELS[method])
+            ax.set_title(f"{curve}, {setting}", fontsize=8)
+            ax.set_xlabel(f"fraction of pixels {'deleted' if curve == 'deletion' else 'inserted'}", fontsize=7)
+            ax.tick_params(labelsize=7)
+        axes[row, 0].set_ylabel("probability of the true class", fontsize=7)
+    axes[0, 1].legend(fontsize=7)
     figure.tight_layout()
     return figure

@@ -145,8 +145,8 @@ def nonzero_alphas(activations: Tensor, gradients: Tensor) -> NonZeroAlphas:
 
     >>> import torch
     >>> found = nonzero_alphas(torch.ones(1, 1, 1, 2), torch.tensor([[[[0.0, 0.5]]]]))
-    >>> found.alphas.tolist(), found.terms.tolist()
-    ([0.4], [0.5])
+    >>> [round(a, 4) for a in found.alphas.tolist()], found.terms.tolist()   # t = (1 + 1) * 0.5, alpha = 1 / (2 + t)
+    ([0.3333], [1.0])
     """
     alphas = grad_cam_plus_plus_alphas(activations, gradients)
     keep = alphas != 0

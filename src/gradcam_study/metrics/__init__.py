@@ -1,7 +1,9 @@
-"""Explanation maps and the relative performance of two attribution methods (section 4).
+"""Explanation maps, the relative performance of two attribution methods (section 4), and other yardsticks.
 
 Probabilities on explanation maps can underflow to 0 in float32; the study therefore
 keeps log-probabilities (``log_softmax``), and every function here works in logs.
+:mod:`~gradcam_study.metrics.confidence` holds the Grad-CAM++ paper's Average Drop, Increase in Confidence
+and Win %; :mod:`~gradcam_study.metrics.perturbation` deletion and insertion.
 """
 
 from __future__ import annotations
@@ -13,6 +15,23 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 from torch import Tensor
+
+from .confidence import (
+    average_drop,
+    confidence_drops,
+    confidence_increases,
+    increase_in_confidence,
+    win_percent,
+    wins,
+)
+from .perturbation import (
+    DEFAULT_STEPS,
+    DeletionInsertion,
+    blurred,
+    deletion_insertion,
+    perturbation_counts,
+    pixel_ranks,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,18 +88,33 @@ class ConfidenceInterval:
     resamples: int
 
 
+def bootstrap_mean(
+    values: npt.ArrayLike, *, level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> ConfidenceInterval:
+    """Percentile bootstrap interval of the mean of per-image ``values``, resampling images with a seeded
+    generator; NaN ends for fewer than two images.
+
+    >>> interval = bootstrap_mean([1.0, 2.0, 3.0, 4.0])
+    >>> 1.0 <= interval.low <= 2.5 <= interval.high <= 4.0
+    True
+    """
+    data = np.asarray(values, dtype=np.float64)
+    if data.size < 2:
+        return ConfidenceInterval(float("nan"), float("nan"), level, resamples)
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, data.size, size=(resamples, data.size))].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return ConfidenceInterval(float(low), float(high), level, resamples)
+
+
 def bootstrap_relative_performance(
     log_rp: npt.ArrayLike, *, level: float = 0.95, resamples: int = 2000, seed: int = 0
 ) -> ConfidenceInterval:
-    """Percentile bootstrap interval of the relative performance, resampling images with a seeded generator."""
-    values = np.asarray(log_rp, dtype=np.float64)
-    if values.size < 2:
-        return ConfidenceInterval(float("nan"), float("nan"), level, resamples)
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
-    tail = (1 - level) / 2
-    low, high = np.exp(np.quantile(means, [tail, 1 - tail]))
-    return ConfidenceInterval(float(low), float(high), level, resamples)
+    """Percentile bootstrap interval of the relative performance: :func:`bootstrap_mean` of the log ratios,
+    exponentiated (the exponential is monotone, so the percentiles carry over)."""
+    logs = bootstrap_mean(log_rp, level=level, resamples=resamples, seed=seed)
+    return ConfidenceInterval(float(np.exp(logs.low)), float(np.exp(logs.high)), level, resamples)
 
 
 @dataclass(frozen=True)
@@ -156,17 +190,30 @@ def pearson_per_image(maps_a: Tensor, maps_b: Tensor) -> Tensor:
 
 
 __all__ = [
+    "DEFAULT_STEPS",
     "ConfidenceInterval",
+    "DeletionInsertion",
     "EquivalenceTest",
     "LogRelativePerformanceSummary",
     "SignedRankTest",
+    "average_drop",
+    "blurred",
+    "bootstrap_mean",
     "bootstrap_relative_performance",
+    "confidence_drops",
+    "confidence_increases",
+    "deletion_insertion",
     "equivalence_test",
     "explanation_maps",
+    "increase_in_confidence",
     "log_relative_performance",
     "median_log_ratio",
     "pearson_per_image",
+    "perturbation_counts",
+    "pixel_ranks",
     "relative_performance",
     "summarise_log_relative_performance",
     "wilcoxon_signed_rank",
+    "win_percent",
+    "wins",
 ]

@@ -5,30 +5,54 @@ from .analysis import (
     ALPHA_QUANTILES,
     alpha_column,
     analyse_batch,
+    auc_column,
     constant_map_column,
     correlation_column,
     log_prob_column,
     summarise_alphas,
 )
-from .config import DEFAULT_THRESHOLD, PROFILES, Profile, StudyConfig, profile, select_images, source_fingerprint
+from .config import (
+    DEFAULT_THRESHOLD,
+    PROFILES,
+    Profile,
+    StudyConfig,
+    evenly_spread,
+    profile,
+    select_images,
+    source_fingerprint,
+)
 from .pipeline import run_profile, run_study
-from .results import LayerResults, NoImageKeptError, StudyResults, squeezed_bin_edges
-from .store import AlphaArrays
+from .results import (
+    HIGHER_IS_BETTER,
+    WIN_BASELINE,
+    YARDSTICKS,
+    LayerResults,
+    NoImageKeptError,
+    StudyResults,
+    squeezed_bin_edges,
+)
+from .store import AlphaArrays, CurveArrays
 
 __all__ = [
     "ALPHA_QUANTILES",
     "AlphaArrays",
+    "CurveArrays",
     "DEFAULT_THRESHOLD",
+    "HIGHER_IS_BETTER",
     "LayerResults",
     "NoImageKeptError",
     "PROFILES",
     "Profile",
     "StudyConfig",
     "StudyResults",
+    "WIN_BASELINE",
+    "YARDSTICKS",
     "alpha_column",
     "analyse_batch",
+    "auc_column",
     "constant_map_column",
     "correlation_column",
+    "evenly_spread",
     "log_prob_column",
     "profile",
     "run_profile",

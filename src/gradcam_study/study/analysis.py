@@ -1,9 +1,10 @@
-"""One batch through the whole study: one capture of every layer, then per layer the three heatmaps,
-alpha statistics, explanation maps and their scores. The pipeline streams batches through this."""
+"""One batch through the whole study: one capture of every layer, then per layer the heatmaps of every method,
+alpha statistics, explanation maps and their scores, and for the images of the curve subset deletion and
+insertion curves. The pipeline streams batches through this."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,9 +12,10 @@ import torch
 from torch import Tensor
 
 from ..capture import ScoreKind, capture_layers
-from ..display import METHOD_PAIRS, NEAR_HALF
+from ..display import METHOD_PAIRS, NEAR_HALF, PIXEL_WISE_PAIRS
 from ..methods import METHODS, constant_within_maps, nonzero_alphas, normalised_heatmaps, upsample
-from ..metrics import explanation_maps, pearson_per_image
+from ..metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps, pearson_per_image
+from ..metrics.perturbation import ProbabilityFunction
 from ..models import Classifier
 
 #: Bins of the histogram of tanh(alpha - 1/2) over [-1, 1] (Figure 4, right).
@@ -30,6 +32,11 @@ def log_prob_column(kind: ScoreKind, method: str) -> str:
 def correlation_column(kind: ScoreKind, first: str, second: str) -> str:
     """Column of the Pearson correlation of two methods' normalised heatmaps."""
     return f"corr_{kind}_{first}_{second}"
+
+
+def auc_column(curve: str, kind: ScoreKind, method: str) -> str:
+    """Column of the area under ``method``'s ``"deletion"`` or ``"insertion"`` curve (images of the curve subset)."""
+    return f"{curve}_auc_{kind}_{method}"
 
 
 def constant_map_column(kind: ScoreKind, method: str) -> str:
@@ -100,6 +107,8 @@ class BatchResult:
     rows: list[dict[str, float | int]]
     layer_rows: dict[tuple[int, str], dict[str, float]]
     alphas: dict[tuple[int, str, ScoreKind], AlphaSummary]
+    #: Deletion and insertion curves (probabilities) by ``(image, layer, kind, method)``, for the curve subset.
+    curves: dict[tuple[int, str, ScoreKind, str], tuple[np.ndarray, np.ndarray]]
 
 
 @torch.no_grad()
@@ -112,6 +121,12 @@ def true_class_log_probs(classifier: Classifier, inputs: Tensor, labels: Tensor,
     return torch.cat(parts).gather(1, labels.view(-1, 1)).squeeze(1)
 
 
+def pixel_probability(classifier: Classifier, chunk: int) -> ProbabilityFunction:
+    """``probability(pixels, labels)`` of :func:`~gradcam_study.metrics.deletion_insertion` for ``classifier``:
+    pixels in [0, 1], normalised here, ``chunk`` images per forward pass."""
+    return lambda pixels, labels: true_class_log_probs(classifier, classifier.normalise(pixels), labels, chunk).exp()
+
+
 def analyse_batch(
     classifier: Classifier,
     layers: Sequence[str],
@@ -120,13 +135,18 @@ def analyse_batch(
     image_ids: Tensor,
     score_kinds: tuple[ScoreKind, ...],
     alpha_sample_size: int,
+    curve_images: Collection[int] = (),
+    curve_steps: int = DEFAULT_STEPS,
+    methods: Sequence[str] = METHODS,
 ) -> BatchResult:
     """Everything the study keeps for a batch of images (``pixels`` in [0, 1], ``B x 3 x H x W``).
 
     One forward pass and one backward pass per score kind capture every layer in ``layers``; per
     layer and score kind the explanation maps of all methods then go through the network together
     (on a GPU in one call; on the CPU in chunks of the batch size, which measured faster there than
-    larger calls).
+    larger calls). The images whose ids are in ``curve_images`` also get deletion and insertion curves of
+    ``curve_steps`` intervals for every method, from the same heatmaps. ``methods`` are the methods explained
+    with (all by default); heatmap correlations are kept for the pairs whose methods are both among them.
     """
     device = classifier.device
     pixels = pixels.to(device, non_blocking=True)
@@ -144,22 +164,40 @@ def analyse_batch(
     ids = image_ids.tolist()
     size = (pixels.shape[-2], pixels.shape[-1])
     batch = len(ids)
-    chunk = batch if device.type == "cpu" else batch * len(METHODS)
+    chunk = batch if device.type == "cpu" else batch * len(methods)
+    pairs = [(a, b) for a, b in (*METHOD_PAIRS, *PIXEL_WISE_PAIRS) if a in methods and b in methods]
     layer_rows: dict[tuple[int, str], dict[str, float]] = {}
     alphas: dict[tuple[int, str, ScoreKind], AlphaSummary] = {}
+    curves: dict[tuple[int, str, ScoreKind, str], tuple[np.ndarray, np.ndarray]] = {}
+    curve_positions = [position for position, image_id in enumerate(ids) if image_id in curve_images]
     for layer in layers:
         activations = captured.activations[layer]
         columns: dict[str, Tensor] = {}
         for kind in score_kinds:
             gradients = captured.gradients[layer][kind]
-            heatmaps = {m: normalised_heatmaps(activations, gradients, m) for m in METHODS}
-            maps = torch.cat([explanation_maps(pixels, upsample(h, size), classifier.normalise) for h in heatmaps.values()])
-            log_probs = true_class_log_probs(classifier, maps, labels.repeat(len(METHODS)), chunk).split(batch)
+            heatmaps = {m: normalised_heatmaps(activations, gradients, m) for m in methods}
+            upsampled = {m: upsample(h, size) for m, h in heatmaps.items()}
+            maps = torch.cat([explanation_maps(pixels, u, classifier.normalise) for u in upsampled.values()])
+            log_probs = true_class_log_probs(classifier, maps, labels.repeat(len(methods)), chunk).split(batch)
             for method, heatmap, log_prob in zip(heatmaps, heatmaps.values(), log_probs):
                 columns[log_prob_column(kind, method)] = log_prob
                 columns[constant_map_column(kind, method)] = (heatmap.flatten(1).amax(dim=1) == 0).float()
-            for first, second in METHOD_PAIRS:
+            for first, second in pairs:
                 columns[correlation_column(kind, first, second)] = pearson_per_image(heatmaps[first], heatmaps[second])
+            if curve_positions:
+                chosen = torch.tensor(curve_positions, device=device)
+                found = deletion_insertion(
+                    pixel_probability(classifier, chunk), pixels[chosen],
+                    torch.cat([u[chosen] for u in upsampled.values()], dim=1), labels[chosen], curve_steps, chunk,
+                )
+                deletion, insertion = found.deletion.cpu().numpy(), found.insertion.cpu().numpy()
+                deletion_auc, insertion_auc = found.deletion_auc.tolist(), found.insertion_auc.tolist()
+                for row, position in enumerate(curve_positions):
+                    values = layer_rows.setdefault((ids[position], layer), {})
+                    for column, method in enumerate(methods):
+                        curves[(ids[position], layer, kind, method)] = (deletion[row, column], insertion[row, column])
+                        values[auc_column("deletion", kind, method)] = deletion_auc[row][column]
+                        values[auc_column("insertion", kind, method)] = insertion_auc[row][column]
             for position, image_id in enumerate(ids):
                 alphas[(image_id, layer, kind)] = summary = summarise_alphas(
                     activations[position], gradients[position], image_id, alpha_sample_size
@@ -175,4 +213,4 @@ def analyse_batch(
         {"image": image_id, "label": int(label), **{name: values[i] for name, values in host.items()}}
         for i, (image_id, label) in enumerate(zip(ids, labels.tolist()))
     ]
-    return BatchResult(rows=rows, layer_rows=layer_rows, alphas=alphas)
+    return BatchResult(rows=rows, layer_rows=layer_rows, alphas=alphas, curves=curves)

@@ -14,6 +14,8 @@ import torch
 from .. import __version__
 from ..capture import SCORE_KINDS, ScoreKind, TappedLayer, resolve_layers
 from ..data import LabelledImage
+from ..methods import METHODS, PAPER_METHODS
+from ..metrics import DEFAULT_STEPS
 from ..models import Classifier, default_layers, load_classifier, model_spec
 
 #: Images whose post-softmax probability of the true class exceeds this are kept (section 4).
@@ -45,6 +47,13 @@ class StudyConfig:
     #: Non-zero alphas drawn per image, layer and score kind for the figures (seeded, with replacement, so
     #: that every image weighs the same in a pooled sample).
     alpha_sample_size: int = 256
+    #: Images that also get deletion and insertion curves (about 2 (steps - 1) forward passes per image, layer,
+    #: score kind and method): an evenly spread subset of the study's images; None for all, 0 for none.
+    curve_limit: int | None = None
+    #: Intervals of each deletion and insertion curve (it has ``curve_steps + 1`` points).
+    curve_steps: int = DEFAULT_STEPS
+    #: The methods explained with: every method by default; at least the paper's three, which every table needs.
+    methods: tuple[str, ...] = METHODS
 
     def resolved_layers(self) -> tuple[str, ...]:
         """The layer keys this study explains, the model's defaults filled in."""
@@ -62,12 +71,25 @@ class StudyConfig:
             raise ValueError(f"The image limit must be positive, got {self.limit}.")
         if self.alpha_sample_size <= 0:
             raise ValueError(f"The alpha sample size must be positive, got {self.alpha_sample_size}.")
+        if self.curve_limit is not None and self.curve_limit < 0:
+            raise ValueError(f"The number of images with deletion/insertion curves cannot be negative, got "
+                             f"{self.curve_limit} (0 computes none).")
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown or not set(PAPER_METHODS) <= set(self.methods) or len(set(self.methods)) != len(self.methods):
+            raise ValueError(f"The methods must be distinct, known ({', '.join(METHODS)}) and include the paper's "
+                             f"three ({', '.join(PAPER_METHODS)}); got {', '.join(self.methods)}.")
+        if self.curve_steps < 1:
+            raise ValueError(f"The number of deletion/insertion steps must be at least 1, got {self.curve_steps}.")
         if self.layers is not None and not self.layers:
             raise ValueError("The layer list is empty; name at least one layer or leave it unset for the model's.")
         with torch.device("meta"):
             # Built on the meta device: only the module tree is needed, no weights, no memory.
             network = spec.architecture()
         resolve_layers(network, [TappedLayer.parse(key) for key in self.resolved_layers()])
+
+
+#: The quick profile's deletion/insertion subset: what two CPU cores compute within the book's time budget.
+QUICK_CURVE_LIMIT = 32
 
 
 @dataclass(frozen=True)
@@ -94,7 +116,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        config=StudyConfig(model="efficientnet_lite0"),
+        config=StudyConfig(model="efficientnet_lite0", curve_limit=QUICK_CURVE_LIMIT),
         dataset="imagenet-sample",
         dataset_label="ImageNet sample (1000 images, one per class)",
         device="cpu",
@@ -124,14 +146,26 @@ def profile(name: str) -> Profile:
         raise ValueError(f"Unknown profile {name!r}; known: {', '.join(PROFILES)}.") from None
 
 
+def evenly_spread(count: int, limit: int | None) -> list[int]:
+    """``limit`` positions spread evenly over ``range(count)`` (all of them when ``limit`` is None or large).
+
+    >>> evenly_spread(10, 3), evenly_spread(3, None), evenly_spread(5, 0)
+    ([0, 4, 9], [0, 1, 2], [])
+    """
+    if limit is None or limit >= count:
+        return list(range(count))
+    if limit < 0:
+        raise ValueError(f"limit cannot be negative, got {limit}.")
+    if limit == 0:
+        return []
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(int)).tolist()
+
+
 def select_images(images: list[LabelledImage], limit: int | None) -> list[LabelledImage]:
     """``limit`` images spread evenly over ``images`` (all of them when ``limit`` is None or large)."""
-    if limit is None or limit >= len(images):
-        return images
-    if limit <= 0:
+    if limit is not None and limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}.")
-    positions = np.unique(np.linspace(0, len(images) - 1, limit).round().astype(int))
-    return [images[i] for i in positions]
+    return [images[i] for i in evenly_spread(len(images), limit)]
 
 
 def source_fingerprint(package_root: Path | None = None) -> str:

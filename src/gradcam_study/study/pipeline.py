@@ -20,7 +20,7 @@ from ..data import LabelledImage, LabelledImageDataset, collate, list_images
 from ..display import Provenance, layer_label
 from ..models import Classifier
 from .analysis import analyse_batch
-from .config import Profile, StudyConfig, profile, select_images, study_key, with_overrides
+from .config import Profile, StudyConfig, evenly_spread, profile, select_images, study_key, with_overrides
 from .results import StudyResults
 from .store import ResultStore
 
@@ -124,6 +124,7 @@ def _stream(
     )
     paths = {i: str(image.path.relative_to(root)) for i, image in enumerate(images)}
     layers = config.resolved_layers()
+    curve_images = frozenset(evenly_spread(len(images), config.curve_limit))
     started = time.perf_counter()
     previous = float(store.meta().get("seconds", 0.0))
     description = f"{config.model}, {len(layers)} layer{'s' if len(layers) > 1 else ''}"
@@ -133,14 +134,14 @@ def _stream(
         for batch in loader:
             for item in batch.skipped:
                 log.warning("Skipped %s: %s", item.path, item.reason)
-            rows, layer_rows, alphas = [], {}, {}
+            rows, layer_rows, alphas, curves = [], {}, {}, {}
             if len(batch.indices):
                 result = analyse_batch(
                     classifier, layers, batch.pixels, batch.labels, batch.indices, config.score_kinds,
-                    config.alpha_sample_size,
+                    config.alpha_sample_size, curve_images, config.curve_steps, config.methods,
                 )
-                rows, layer_rows, alphas = result.rows, result.layer_rows, result.alphas
-            store.write_batch(rows, layer_rows, paths, alphas, batch.skipped)
+                rows, layer_rows, alphas, curves = result.rows, result.layer_rows, result.alphas, result.curves
+            store.write_batch(rows, layer_rows, paths, alphas, batch.skipped, curves)
             store.set_meta(seconds=previous + time.perf_counter() - started)
             bar.update(len(batch.indices) + len(batch.skipped))
 

@@ -16,19 +16,41 @@ import pandas as pd
 from ..capture import ScoreKind
 from ..display import METHOD_PAIRS, SCORE_KIND_LABELS, Provenance, layer_label, pair_label
 from ..metrics import (
+    bootstrap_mean,
     bootstrap_relative_performance,
+    confidence_drops,
+    confidence_increases,
     equivalence_test,
     log_relative_performance,
     median_log_ratio,
     relative_performance,
+    perturbation_counts,
     summarise_log_relative_performance,
     wilcoxon_signed_rank,
+    wins,
 )
-from ..models import Classifier
-from .analysis import SQUEEZED_ALPHA_BINS, alpha_column, constant_map_column, correlation_column, log_prob_column
+from ..models import Classifier, model_spec
+from .analysis import (
+    SQUEEZED_ALPHA_BINS,
+    alpha_column,
+    auc_column,
+    constant_map_column,
+    correlation_column,
+    log_prob_column,
+)
 from .config import DEFAULT_THRESHOLD, StudyConfig
-from .store import AlphaArrays, ResultStore
+from .store import AlphaArrays, CurveArrays, ResultStore
 from .verdicts import EQUIVALENCE_MARGIN, EQUIVALENCE_MARGINS, NEARLY_EQUAL_CORRELATION, SIGNIFICANCE_LEVEL
+
+Pairs = tuple[tuple[str, str], ...]
+
+#: The yardsticks of :meth:`LayerResults.yardsticks`, per method; "win_percent" is over :data:`WIN_BASELINE`.
+YARDSTICKS = ("average_drop", "increase_in_confidence", "win_percent", "deletion_auc", "insertion_auc")
+#: The method every other one's Win % is taken over in :meth:`LayerResults.yardsticks` (the Grad-CAM++ paper's).
+WIN_BASELINE = "grad_cam"
+#: Whether a higher value of each yardstick is better.
+HIGHER_IS_BETTER = {"average_drop": False, "increase_in_confidence": True, "win_percent": True,
+                    "deletion_auc": False, "insertion_auc": True}
 
 
 class NoImageKeptError(ValueError):
@@ -87,39 +109,41 @@ class LayerResults:
         kept = self.kept(threshold)
         return log_relative_performance(kept[log_prob_column(kind, first)], kept[log_prob_column(kind, second)])
 
-    def _pairs_index(self) -> pd.Index:
-        return pd.Index([pair_label(a, b) for a, b in METHOD_PAIRS], name="methods")
+    @staticmethod
+    def _pairs_index(pairs: Pairs) -> pd.Index:
+        return pd.Index([pair_label(a, b) for a, b in pairs], name="methods")
 
-    def table1(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
-        """Table 1: relative performance (eq. (16)) of each pair, per score kind, over the kept images."""
+    def table1(self, threshold: float = DEFAULT_THRESHOLD, pairs: Pairs = METHOD_PAIRS) -> pd.DataFrame:
+        """Table 1: relative performance (eq. (16)) of each pair, per score kind, over the kept images (the paper's
+        pairs by default; :data:`~gradcam_study.display.PIXEL_WISE_PAIRS` for the pixel-wise weightings)."""
         kept = self.require_kept(threshold)
         return pd.DataFrame(
             {
                 SCORE_KIND_LABELS[kind]: [
                     relative_performance(kept[log_prob_column(kind, a)], kept[log_prob_column(kind, b)])
-                    for a, b in METHOD_PAIRS
+                    for a, b in pairs
                 ]
                 for kind in self.score_kinds
             },
-            index=self._pairs_index(),
+            index=self._pairs_index(pairs),
         )
 
-    def table2(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
-        """Table 2: mean and standard deviation of the per-image log relative performance."""
+    def table2(self, threshold: float = DEFAULT_THRESHOLD, pairs: Pairs = METHOD_PAIRS) -> pd.DataFrame:
+        """Table 2: mean and standard deviation of the per-image log relative performance of each pair."""
         self.require_kept(threshold)
         data = {}
         for kind in self.score_kinds:
             summaries = [
                 summarise_log_relative_performance(self.log_relative_performance(kind, a, b, threshold))
-                for a, b in METHOD_PAIRS
+                for a, b in pairs
             ]
             data[(SCORE_KIND_LABELS[kind], "mean")] = [s.mean for s in summaries]
             data[(SCORE_KIND_LABELS[kind], "std")] = [s.std for s in summaries]
-        return pd.DataFrame(data, index=self._pairs_index())
+        return pd.DataFrame(data, index=self._pairs_index(pairs))
 
     def statistics(
         self, threshold: float = DEFAULT_THRESHOLD, resamples: int = 2000, seed: int = 0,
-        margin: float = EQUIVALENCE_MARGIN,
+        margin: float = EQUIVALENCE_MARGIN, pairs: Pairs = METHOD_PAIRS,
     ) -> pd.DataFrame:
         """Beyond the paper, per pair (identifiers ``first``, ``second``) and score kind: the relative performance,
         its percentile bootstrap interval, the Wilcoxon signed-rank test with the median log ratio that gives
@@ -128,7 +152,7 @@ class LayerResults:
         self.require_kept(threshold)
         records = []
         for kind in self.score_kinds:
-            for a, b in METHOD_PAIRS:
+            for a, b in pairs:
                 log_rp = self.log_relative_performance(kind, a, b, threshold)
                 interval = bootstrap_relative_performance(
                     log_rp, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed
@@ -175,7 +199,8 @@ class LayerResults:
         ).rename_axis(columns="margin")
 
     def heatmap_similarity(
-        self, threshold: float = DEFAULT_THRESHOLD, criterion: float = NEARLY_EQUAL_CORRELATION
+        self, threshold: float = DEFAULT_THRESHOLD, criterion: float = NEARLY_EQUAL_CORRELATION,
+        pairs: Pairs = METHOD_PAIRS,
     ) -> pd.DataFrame:
         """Per pair and score kind, over the kept images (the images of the tables): the median and 5th percentile
         of the per-image heatmap correlations, the share at or above ``criterion``, how many are undefined (a
@@ -183,7 +208,7 @@ class LayerResults:
         kept = self.require_kept(threshold)
         records = []
         for kind in self.score_kinds:
-            for a, b in METHOD_PAIRS:
+            for a, b in pairs:
                 r = kept[correlation_column(kind, a, b)]
                 records.append({
                     "methods": pair_label(a, b),
@@ -196,6 +221,104 @@ class LayerResults:
                     "images": int(r.size),
                 })
         return pd.DataFrame.from_records(records).set_index(["methods", "score"])
+
+    def curve_images(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+        """The kept images that have deletion and insertion curves (the study's curve subset)."""
+        kept = self.require_kept(threshold)
+        column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
+        return kept[kept[column].notna()] if column in kept else kept.iloc[:0]
+
+    def curve_note(self, threshold: float = DEFAULT_THRESHOLD) -> str:
+        """Which images the deletion and insertion columns are over, for a caption."""
+        column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
+        with_curves = int(self.images[column].notna().sum()) if column in self.images else 0
+        subset = ("all analysed images" if with_curves == len(self.images)
+                  else f"an evenly spread subset of {with_curves} of the {len(self.images)} analysed images")
+        return (f"deletion and insertion: the {len(self.curve_images(threshold))} kept images of {subset}, "
+                f"{self.config.curve_steps} steps")
+
+    def yardsticks(
+        self, kind: ScoreKind = "pre_softmax", threshold: float = DEFAULT_THRESHOLD, resamples: int = 2000,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """Per method (rows) and yardstick (:data:`YARDSTICKS`): the value over the kept images and its percentile
+        bootstrap interval (columns ``(yardstick, "value" | "low" | "high")``), and the images it is over
+        (``(yardstick, "images")``). Average Drop and Increase in Confidence (in %) use every kept image, from
+        the stored log-probabilities; Win % is over :data:`WIN_BASELINE` (NaN for the baseline itself);
+        deletion and insertion AUC use the kept images of the curve subset (NaN where it is empty)."""
+        kept = self.require_kept(threshold)
+        curves = self.curve_images(threshold)
+        log_y = kept["log_probability"]
+        per_image = {
+            "average_drop": lambda m: 100 * confidence_drops(log_y, kept[log_prob_column(kind, m)]),
+            "increase_in_confidence": lambda m: 100 * confidence_increases(log_y, kept[log_prob_column(kind, m)]),
+            "win_percent": lambda m: (
+                np.empty(0) if m == WIN_BASELINE
+                else 100 * wins(log_y, kept[log_prob_column(kind, m)], kept[log_prob_column(kind, WIN_BASELINE)])
+            ),
+            "deletion_auc": lambda m: curves[auc_column("deletion", kind, m)].to_numpy(dtype=float),
+            "insertion_auc": lambda m: curves[auc_column("insertion", kind, m)].to_numpy(dtype=float),
+        }
+        records = {}
+        for method in self.config.methods:
+            row = {}
+            for yardstick in YARDSTICKS:
+                values = per_image[yardstick](method) if (len(curves) or "auc" not in yardstick) else np.empty(0)
+                interval = bootstrap_mean(values, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
+                row[(yardstick, "value")] = float(np.mean(values)) if len(values) else float("nan")
+                row[(yardstick, "low")], row[(yardstick, "high")] = interval.low, interval.high
+                row[(yardstick, "images")] = len(values)
+            records[method] = row
+        frame = pd.DataFrame.from_dict(records, orient="index")
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["yardstick", "statistic"])
+        return frame.rename_axis("method")
+
+    def win_table(
+        self, kind: ScoreKind = "pre_softmax", threshold: float = DEFAULT_THRESHOLD, pairs: Pairs = METHOD_PAIRS,
+        resamples: int = 2000, seed: int = 0,
+    ) -> pd.DataFrame:
+        """Per pair (identifiers ``first``, ``second``): Win % of the first over the second, of the second over the
+        first (ties, where both maps raise the confidence, count for neither), with percentile bootstrap
+        intervals of the first, over the kept images."""
+        kept = self.require_kept(threshold)
+        log_y = kept["log_probability"]
+        records = []
+        for a, b in pairs:
+            first = 100 * wins(log_y, kept[log_prob_column(kind, a)], kept[log_prob_column(kind, b)])
+            second = 100 * wins(log_y, kept[log_prob_column(kind, b)], kept[log_prob_column(kind, a)])
+            interval = bootstrap_mean(first, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
+            records.append({
+                "methods": pair_label(a, b), "first": a, "second": b,
+                "win_first": float(first.mean()), "low": interval.low, "high": interval.high,
+                "win_second": float(second.mean()), "ties": float(100 - first.mean() - second.mean()),
+                "images": len(first),
+            })
+        return pd.DataFrame.from_records(records).set_index("methods")
+
+    def curve_fractions(self) -> np.ndarray:
+        """The fractions of pixels deleted / inserted at the points of every curve of this study."""
+        pixels = model_spec(self.config.model).crop ** 2
+        return np.asarray(perturbation_counts(pixels, self.config.curve_steps), dtype=np.float64) / pixels
+
+    def curves(self, kind: ScoreKind, method: str, threshold: float = DEFAULT_THRESHOLD) -> CurveArrays:
+        """``method``'s deletion and insertion curves for ``kind`` over the kept images of the curve subset."""
+        with ResultStore(self.store_path) as store:
+            found = store.curves(self.layer, kind, method)
+        keep = np.isin(found.images, self.curve_images(threshold).index.to_numpy())
+        return CurveArrays(found.images[keep], found.deletion[keep], found.insertion[keep])
+
+    def mean_curves(self, kind: ScoreKind = "pre_softmax", threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+        """Mean deletion and insertion curves of every method over the kept images of the curve subset: rows are
+        the fractions of pixels, columns ``(curve, method)`` with curve ``"deletion"`` or ``"insertion"``."""
+        data = {}
+        for method in self.config.methods:
+            found = self.curves(kind, method, threshold)
+            for curve in ("deletion", "insertion"):
+                values = getattr(found, curve)
+                data[(curve, method)] = values.mean(axis=0) if len(values) else np.full(len(self.curve_fractions()), np.nan)
+        frame = pd.DataFrame(data, index=pd.Index(self.curve_fractions(), name="fraction"))
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["curve", "method"])
+        return frame
 
     def constant_maps(self, kind: ScoreKind, method: str) -> int:
         """How many images' heatmaps of ``method`` are constant (all zero once normalised: no localisation)."""

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS alphas (
     alpha_sample BLOB NOT NULL, denominator_sample BLOB NOT NULL, squeezed_histogram BLOB NOT NULL,
     PRIMARY KEY (image, layer, kind)
 );
+CREATE TABLE IF NOT EXISTS curves (
+    image INTEGER NOT NULL, layer TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL,
+    deletion BLOB NOT NULL, insertion BLOB NOT NULL,
+    PRIMARY KEY (image, layer, kind, method)
+);
 """
 
 
@@ -48,6 +53,16 @@ class AlphaArrays:
     alphas: np.ndarray
     terms: np.ndarray
     squeezed_histogram: np.ndarray
+
+
+@dataclass(frozen=True)
+class CurveArrays:
+    """A method's deletion and insertion curves at one layer for one score kind: ``images`` (ids) and the curves,
+    one row per image (probabilities at the curve's points)."""
+
+    images: np.ndarray
+    deletion: np.ndarray
+    insertion: np.ndarray
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -102,6 +117,7 @@ class ResultStore:
         paths: dict[int, str],
         alphas: dict[tuple[int, str, str], AlphaSummary],
         skipped: Iterable[Skipped],
+        curves: dict[tuple[int, str, str, str], tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
         """Write one batch atomically: all of it or none of it."""
         with self.connection:
@@ -125,6 +141,14 @@ class ResultStore:
                         summary.squeezed_histogram.astype(np.int64).tobytes(),
                     )
                     for (image, layer, kind), summary in alphas.items()
+                ],
+            )
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO curves VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (image, layer, kind, method, deletion.astype(np.float32).tobytes(),
+                     insertion.astype(np.float32).tobytes())
+                    for (image, layer, kind, method), (deletion, insertion) in (curves or {}).items()
                 ],
             )
             self.connection.executemany(
@@ -171,4 +195,17 @@ class ResultStore:
             alphas=np.concatenate(alpha_parts) if alpha_parts else empty,
             terms=np.concatenate(term_parts) if term_parts else empty,
             squeezed_histogram=histogram if histogram is not None else np.empty(0, dtype=np.int64),
+        )
+
+    def curves(self, layer: str, kind: str, method: str) -> CurveArrays:
+        """Every stored deletion and insertion curve of ``method`` at ``layer`` for ``kind``, by image id."""
+        query = ("SELECT image, deletion, insertion FROM curves WHERE layer = ? AND kind = ? AND method = ? "
+                 "ORDER BY image")
+        rows = self.connection.execute(query, (layer, kind, method)).fetchall()
+        as_rows = lambda blobs: (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])  # noqa: E731
+                                 if blobs else np.empty((0, 0), dtype=np.float32))
+        return CurveArrays(
+            images=np.array([image for image, _, _ in rows], dtype=np.int64),
+            deletion=as_rows([deletion for _, deletion, _ in rows]),
+            insertion=as_rows([insertion for _, _, insertion in rows]),
         )

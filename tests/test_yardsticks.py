@@ -1,0 +1,75 @@
+"""Comparing methods under the other yardsticks: paired differences, the best methods, the sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gradcam_study.study import YARDSTICKS
+from gradcam_study.study.yardsticks import (
+    best_methods,
+    pair_finding,
+    paired_comparison,
+    paired_values,
+    winners_finding,
+    yardstick_findings,
+)
+from test_study import run, small_folder  # noqa: F401  (fixture)
+
+
+@pytest.fixture(scope="module")
+def results(small_folder: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+    return run(small_folder, tmp_path_factory.mktemp("cache")).at()
+
+
+def test_paired_comparison_is_the_mean_of_per_image_differences(results) -> None:
+    comparison = paired_comparison(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam", threshold=0.0)
+    assert comparison.index.tolist() == list(YARDSTICKS)
+    for yardstick in YARDSTICKS:
+        a, b = paired_values(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam", yardstick, threshold=0.0)
+        row = comparison.loc[yardstick]
+        assert row["difference"] == pytest.approx(np.mean(a - b))
+        assert row["first_value"] == pytest.approx(np.mean(a)) and row["images"] == len(a)
+        if row["separated"]:
+            assert not (row["low"] <= 0 <= row["high"])
+        else:
+            assert row["better"] == "neither"
+    # Averages over all kept images; areas over the kept images with curves.
+    assert comparison.loc["average_drop", "images"] == 8 and comparison.loc["deletion_auc", "images"] == 2
+    yardsticks = results.yardsticks("pre_softmax", threshold=0.0)
+    assert comparison.loc["average_drop", "first_value"] == pytest.approx(
+        yardsticks.loc["grad_cam_plus_plus", ("average_drop", "value")])
+
+
+def test_methods_with_the_same_maps_are_never_separated(results) -> None:
+    # At the pooling input HiResCAM's maps are Grad-CAM's up to rounding: the paired differences are rounding.
+    comparison = paired_comparison(results, "pre_softmax", "hires_cam", "grad_cam", threshold=0.0)
+    assert not comparison["separated"].any()
+    same = comparison.drop(index="win_percent")  # Win % of equal maps is decided by rounding, either way
+    np.testing.assert_allclose(same["first_value"], same["second_value"], rtol=1e-3)
+
+
+def test_best_methods_follow_the_direction_of_each_yardstick() -> None:
+    columns = pd.MultiIndex.from_tuples([("average_drop", "value"), ("insertion_auc", "value")])
+    frame = pd.DataFrame([[10.0, 0.2], [20.0, 0.5], [10.0, np.nan]], index=["a", "b", "c"], columns=columns)
+    assert best_methods(frame, "average_drop") == ["a", "c"]  # lower is better; equal values tie
+    assert best_methods(frame, "insertion_auc") == ["b"]  # higher is better; NaN is skipped
+    assert best_methods(frame.iloc[2:], "insertion_auc") == []
+
+
+def test_findings_are_sentences_about_every_yardstick(results) -> None:
+    sentence = pair_finding(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam_plus", threshold=0.0)
+    assert sentence.endswith(".") and "Grad-CAM++" in sentence and "nan" not in sentence.lower()
+    winners = winners_finding(results, "pre_softmax", threshold=0.0)
+    for label in ("Average Drop %", "Increase in Confidence %", "Win %", "deletion AUC", "insertion AUC"):
+        assert label in winners
+    findings = yardstick_findings({"here": results}, "pre_softmax", threshold=0.0)
+    assert findings.startswith("- **here.**")
+
+
+def test_an_unknown_yardstick_is_a_clear_error(results) -> None:
+    with pytest.raises(ValueError, match="Unknown yardstick 'speed'"):
+        paired_values(results, "pre_softmax", "grad_cam", "grad_cam_plus", "speed", threshold=0.0)
