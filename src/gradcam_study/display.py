@@ -237,6 +237,18 @@ def glue_numbered(key: str, content: object, *captions: str) -> None:
         plt.close(content)
 
 
+def glue_absent(reason: str, *keys: str) -> None:
+    """Glue ``reason`` in place of each numbered figure or table ``keys`` that this build does not make (a model
+    without an inner layer, say), so that the page's directives still find their keys and the numbers of the
+    chapter's other figures and tables do not depend on the profile."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    for key in keys:
+        glue(key, Markdown(f"*{reason}*"), display=False)
+        glue(f"{key}-provenance", Markdown(""), display=False)
+
+
 def p_value(p: float, digits: int = 2) -> str:
     """A p-value with ``digits`` significant digits; one that underflows to 0 in floating point prints as
     ``"< 1e-300"``, not as 0.
@@ -287,6 +299,7 @@ __all__ = [
     "interval",
     "listing",
     "finite_or_dash",
+    "glue_absent",
     "glue_numbered",
     "label",
     "labelled",
