@@ -7,7 +7,8 @@ then a legend), whose node is a :class:`numbered_table`, an enumerable node of S
 a figure (an HTML ``<figure class="numbered-table">``, caption and legend in its ``<figcaption>``);
 ``_static/numbered.css`` shows the caption above the table and the legend (the provenance line) below it.
 
-Loaded by ``_config.yml`` (``sphinx.extra_extensions``). How a chapter uses it: :func:`gradcam_study.display.glue_numbered`.
+Loaded by ``_config.yml`` (``sphinx.extra_extensions``). How a chapter uses it:
+:func:`gradcam_study.display.glue_numbered`, and the README's "How figures and tables are numbered".
 """
 
 from __future__ import annotations

@@ -82,19 +82,6 @@ def _broken_product(term: sp.Expr, per_line: int) -> list[str] | None:
     return inner
 
 
-def product_lines(expr: sp.Expr) -> list[str]:
-    """The LaTeX of ``expr``, a product, one factor a line (a sum in parentheses), each line after the first
-    starting with ``\\cdot``."""
-    coefficient, product = expr.as_coeff_Mul()
-    lines = [
-        r"\left(" + latex(factor) + r"\right)" if isinstance(factor, sp.Add) else latex(factor)
-        for factor in sp.Mul.make_args(product)
-    ]
-    if coefficient != 1:
-        lines[0] = ("-" if coefficient == -1 else latex(coefficient) + " ") + lines[0]
-    return [lines[0], *(r"\cdot " + line for line in lines[1:])]
-
-
 def _rows(lhs: str, sides: Sequence[str | Sequence[str]], lhs_alone: bool) -> list[str]:
     rows: list[str] = ["& " + lhs] if lhs_alone else []
     for side in sides:
@@ -106,7 +93,7 @@ def _rows(lhs: str, sides: Sequence[str | Sequence[str]], lhs_alone: bool) -> li
 
 def aligned(lhs: str, *sides: str | Sequence[str], lhs_alone: bool = False) -> str:
     """``lhs = side_1 = side_2 ...`` as an ``aligned`` block: each side starts a line with its ``=``, and a side given
-    as lines (:func:`sum_lines`, :func:`product_lines`) continues on indented lines. With ``lhs_alone``, a long
+    as lines (:func:`sum_lines`) continues on indented lines. With ``lhs_alone``, a long
     ``lhs`` has a line of its own and every side starts below it."""
     return r"\begin{aligned} " + r" \\ ".join(_rows(lhs, sides, lhs_alone)) + r" \end{aligned}"
 
@@ -118,4 +105,4 @@ def stacked(*equations: tuple[str, str | Sequence[str]]) -> str:
     return r"\begin{aligned} " + r", \\ ".join(blocks) + r" \end{aligned}"
 
 
-__all__ = ["aligned", "product_lines", "stacked", "sum_lines"]
+__all__ = ["aligned", "stacked", "sum_lines"]
