@@ -174,3 +174,17 @@ def test_latex_prints_undefined_functions_by_name() -> None:
     printed = symbolic.latex(score.diff(SMALL_LAYER.activations()[0, 0, 0]) ** 2)
     assert "A^{1}_{12}" not in printed
     assert printed == r"\left(\frac{\partial}{\partial A^{1}_{11}} Y\right)^{2}"
+
+
+def test_layout_breaks_long_sums_and_products_into_lines() -> None:
+    from gradcam_study.symbolic.layout import aligned, stacked, sum_lines
+
+    a, b, c, d, x = sp.symbols("a b c d x")
+    assert sum_lines(a + b - c + d, per_line=2) == ["a + b", "- c + d"]
+    # A product with a long sum: its other factors first, then the sum two terms a line, in big parentheses.
+    broken = sum_lines((a + b) * (x + c + d + 2) + 1, per_line=1, inner_per_line=2)
+    assert broken[0].startswith(r"\left(a + b\right) \Bigl(") and broken[1].endswith(r"\Bigr)")
+    assert len(broken) == 3 and broken[2] == "+ 1"
+    assert aligned("y", ["a", "+ b"], "c") == r"\begin{aligned} y &= a \\ &\quad + b \\ &= c \end{aligned}"
+    assert aligned("y", "a", lhs_alone=True) == r"\begin{aligned} & y \\ &= a \end{aligned}"
+    assert stacked(("u", "a"), ("v", "b")) == r"\begin{aligned} u &= a, \\ v &= b \end{aligned}"

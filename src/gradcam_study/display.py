@@ -204,6 +204,71 @@ def show_caption(provenance: Provenance, **kwargs: object) -> None:
     display(Markdown(f"*{provenance.caption(**kwargs)}*"))
 
 
+def glue_numbered(key: str, content: object, *captions: str) -> None:
+    """Hand a figure or table to the page's numbered ``{glue:figure}`` / ``{glue:table}`` directive of the same key.
+
+    ``content`` (a matplotlib figure, a DataFrame or Styler) is glued under ``key``; the provenance lines
+    ``captions`` (:meth:`Provenance.caption`), in italics, one a line, under ``key + "-provenance"``, which the
+    directive's legend pastes with ``{glue:md}``. A figure is closed, so that the cell does not show it a second
+    time. Nothing is displayed in the cell itself: the page shows the numbered object where its directive stands.
+
+    How figures and tables are numbered (the convention of every chapter): numbers come from Sphinx's ``numfig``
+    per chapter ("Figure 4.2", "Table 6.1"); the key is also the object's label, prefixed ``fig-`` or ``tab-``
+    and unique in the book; the caption's first paragraph is typed in the chapter (values in it are glued, never
+    typed), the provenance line is the legend. A figure::
+
+        glue_numbered("fig-alphas-histogram", fig, results.provenance.caption(score_kind="pre_softmax"))
+
+    pasted by::
+
+        :::{glue:figure} fig-alphas-histogram
+        :name: fig-alphas-histogram
+
+        The alphas of all analysed images, pre-softmax.
+
+        {glue:md}`fig-alphas-histogram-provenance`
+        :::
+
+    and a table (``{glue:table}`` comes from :mod:`gradcam_study.sphinx_tables`; its caption stands above)::
+
+        glue_numbered("tab-alphas-summary", styled, results.provenance.caption())
+
+        :::{glue:table} tab-alphas-summary
+        :name: tab-alphas-summary
+
+        Summary of the non-zero alphas.
+
+        {glue:md}`tab-alphas-summary-provenance`
+        :::
+
+    Elsewhere, {numref}`fig-alphas-histogram` prints "Figure N.M" as a link (from another chapter too).
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(key, content, display=False)
+    # A backslash at the end of a line is a Markdown line break: one provenance line per study.
+    glue(f"{key}-provenance", Markdown("\\\n".join(f"*{caption}*" for caption in captions)), display=False)
+    from matplotlib.figure import Figure
+
+    if isinstance(content, Figure):
+        import matplotlib.pyplot as plt
+
+        plt.close(content)
+
+
+def glue_absent(reason: str, *keys: str) -> None:
+    """Glue ``reason`` in place of each numbered figure or table ``keys`` that this build does not make (a model
+    without an inner layer, say), so that the page's directives still find their keys and the numbers of the
+    chapter's other figures and tables do not depend on the profile."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    for key in keys:
+        glue(key, Markdown(f"*{reason}*"), display=False)
+        glue(f"{key}-provenance", Markdown(""), display=False)
+
+
 def p_value(p: float, digits: int = 2) -> str:
     """A p-value with ``digits`` significant digits; one that underflows to 0 in floating point prints as
     ``"< 1e-300"``, not as 0.
@@ -283,6 +348,8 @@ __all__ = [
     "interval",
     "listing",
     "finite_or_dash",
+    "glue_absent",
+    "glue_numbered",
     "label",
     "labelled",
     "layer_label",
