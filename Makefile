@@ -20,10 +20,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # First the studies the chapters read, with a progress bar each, into the cache the chapters then read back;
-# a changed study key removes the chapters' execution cache, so that they rerun. Then the book.
+# a changed study key removes the chapters' execution cache, so that they rerun. Then the book, in which numbered
+# figures and tables show where their directives stand, not also in their cells (GRADCAM_STUDY_BOOK_BUILD).
 book: $(STAMP)
 	$(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+	GRADCAM_STUDY_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
 
 $(LAB_SETTINGS):
 	mkdir -p $(dir $@)

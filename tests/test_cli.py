@@ -24,7 +24,7 @@ def test_run_prints_tables_and_kept_count(small_folder: Path, tmp_path: Path, ca
     printed = capsys.readouterr().out
     for expected in ("Table 1: relative performance", "Table 2: log relative performance", "Wilcoxon",
                      "Grad-CAM++ vs Grad-CAM+", "Kept 4 of 4 images", "ci_low", "tost_p_value",
-                     "layer _avg_pooling (input)"):
+                     "layer _avg_pooling (input)", "Other yardsticks", "Average Drop %", "deletion AUC", "LayerCAM"):
         assert expected in printed
     assert "NaN" not in printed
 

@@ -92,3 +92,21 @@ def test_glue_table_is_numbered_as_a_table(tmp_path: Path) -> None:
     assert '<span class="caption-number">Table 1 </span>' in page
     assert "<em>profile quick</em>" in page
     assert '<span class="std std-numref">Table 1</span>' in page
+
+
+@pytest.mark.parametrize("in_book", [True, False])
+def test_a_numbered_object_shows_in_the_cell_only_outside_the_book_build(
+    glued: dict, monkeypatch: pytest.MonkeyPatch, in_book: bool
+) -> None:
+    import IPython.display
+
+    shown: list[object] = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    if in_book:
+        monkeypatch.setenv(display.BOOK_BUILD_ENV, "1")
+    else:
+        monkeypatch.delenv(display.BOOK_BUILD_ENV, raising=False)
+    table = pd.DataFrame({"a": [1]})
+    display.glue_numbered("tab-y", table, "profile quick")
+    # In JupyterLab a rerun chapter shows the table and its provenance; the book shows them at the directive only.
+    assert shown == ([] if in_book else [table, glued["tab-y-provenance"]])

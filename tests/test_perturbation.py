@@ -74,7 +74,7 @@ def test_a_constant_image_gives_flat_finite_insertion_curves() -> None:
     assert torch.isfinite(curves.deletion_auc).all()
 
 
-def test_identical_heatmaps_are_evaluated_once() -> None:
+def test_heatmaps_with_the_same_ranking_are_evaluated_once() -> None:
     calls: list[int] = []
 
     def counting(pixels: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -82,6 +82,7 @@ def test_identical_heatmaps_are_evaluated_once() -> None:
         return brightness(pixels, labels)
 
     saliency = torch.rand(1, 1, 4, 4).expand(1, 3, 4, 4).clone()
+    saliency[0, 1] = 2 * saliency[0, 1] + 1  # another heatmap, the same ranking
     saliency[0, 2] = torch.rand(4, 4)
     curves = deletion_insertion(counting, torch.rand(1, 3, 4, 4), saliency, torch.zeros(1), steps=4, batch_size=100)
     # 3 shared inputs, then 2 curves x 3 inner points for each of the 2 distinct maps.

@@ -100,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=_positive_int, help="use this many images, spread evenly over the data set")
     run.add_argument("--curve-limit", type=_non_negative_int,
                      help="images that also get deletion/insertion curves, spread evenly over the study's images; "
-                     "0 for none (default: the profile's: 32 for quick, all for paper)")
+                     "0 for none (default: the profile's: " + ", ".join(
+                         f"{'all' if chosen.config.curve_limit is None else chosen.config.curve_limit} for {name}"
+                         for name, chosen in PROFILES.items()) + ")")
     run.add_argument("--curve-steps", type=_positive_int,
                      help="intervals of each deletion/insertion curve (default 16)")
     run.add_argument(

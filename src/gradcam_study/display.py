@@ -13,6 +13,7 @@ computes a result.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -204,13 +205,20 @@ def show_caption(provenance: Provenance, **kwargs: object) -> None:
     display(Markdown(f"*{provenance.caption(**kwargs)}*"))
 
 
+#: Set by ``make book`` for the chapters' kernels: a numbered figure or table is then shown only where its directive
+#: stands on the page. Where it is unset (a chapter rerun in JupyterLab or any kernel), :func:`glue_numbered` also shows
+#: the figure or table in the cell, with its provenance, so that a rerun chapter shows everything it computes.
+BOOK_BUILD_ENV = "GRADCAM_STUDY_BOOK_BUILD"
+
+
 def glue_numbered(key: str, content: object, *captions: str) -> None:
     """Hand a figure or table to the page's numbered ``{glue:figure}`` / ``{glue:table}`` directive of the same key.
 
     ``content`` (a matplotlib figure, a DataFrame or Styler) is glued under ``key``; the provenance lines
     ``captions`` (:meth:`Provenance.caption`), in italics, one a line, under ``key + "-provenance"``, which the
     directive's legend pastes with ``{glue:md}``. A figure is closed, so that the cell does not show it a second
-    time. Nothing is displayed in the cell itself: the page shows the numbered object where its directive stands.
+    time. In the book build (:data:`BOOK_BUILD_ENV` set) nothing is displayed in the cell itself: the page shows
+    the numbered object where its directive stands; elsewhere the cell shows it too.
 
     How figures and tables are numbered (the convention of every chapter): numbers come from Sphinx's ``numfig``
     per chapter ("Figure 4.2", "Table 6.1"); the key is also the object's label, prefixed ``fig-`` or ``tab-``
@@ -248,7 +256,12 @@ def glue_numbered(key: str, content: object, *captions: str) -> None:
 
     glue(key, content, display=False)
     # A backslash at the end of a line is a Markdown line break: one provenance line per study.
-    glue(f"{key}-provenance", Markdown("\\\n".join(f"*{caption}*" for caption in captions)), display=False)
+    provenance = Markdown("\\\n".join(f"*{caption}*" for caption in captions))
+    glue(f"{key}-provenance", provenance, display=False)
+    if BOOK_BUILD_ENV not in os.environ:
+        from IPython.display import display
+
+        display(content, provenance)
     from matplotlib.figure import Figure
 
     if isinstance(content, Figure):
@@ -334,6 +347,7 @@ def finite_or_dash(value: float, digits: int = 3) -> str:
 
 
 __all__ = [
+    "BOOK_BUILD_ENV",
     "COUNT_IDENTIFIERS",
     "LABELS",
     "METHOD_LABELS",

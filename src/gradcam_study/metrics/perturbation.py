@@ -100,7 +100,7 @@ class DeletionInsertion:
 
 
 def _first_equal(maps: Tensor, index: int) -> int:
-    """The first of ``maps`` (``M x H x W``) exactly equal to ``maps[index]``: ``index`` itself when none before is."""
+    """The first of ``maps`` (``M x ...``) exactly equal to ``maps[index]``: ``index`` itself when none before is."""
     return next(m for m in range(index + 1) if torch.equal(maps[m], maps[index]))
 
 
@@ -119,7 +119,7 @@ def deletion_insertion(
     The points every heatmap of an image shares are evaluated once per image: the image itself (deletion's
     start, insertion's end), the black image (deletion's end) and the blurred one (insertion's start). The
     other :math:`2 (P - 2)` inputs per heatmap are built and evaluated ``batch_size`` at a time, once per
-    distinct heatmap: heatmaps of an image that are exactly equal share their curves.
+    distinct ranking: heatmaps of an image that rank its pixels in the same order share their curves.
 
     >>> probability = lambda x, y: x.mean(dim=(1, 2, 3))            # a "classifier": mean brightness
     >>> curves = deletion_insertion(probability, torch.ones(1, 3, 2, 2), torch.rand(1, 1, 2, 2), torch.zeros(1), 4)
@@ -141,9 +141,10 @@ def deletion_insertion(
     deletion[..., 0] = insertion[..., -1] = shared[0].unsqueeze(1)
     deletion[..., -1] = shared[1].unsqueeze(1)
     insertion[..., 0] = shared[2].unsqueeze(1)
-    # One job per perturbed input: (image, heatmap, point, insertion?); a heatmap identical to an earlier one of
-    # the same image (HiResCAM and Grad-CAM where the gradient is constant within maps) shares its curves.
-    same_as = [[_first_equal(saliency[b], m) for m in range(maps)] for b in range(count)]
+    # One job per perturbed input: (image, heatmap, point, insertion?). The curves depend on a heatmap only through
+    # its ranking, so a heatmap that ranks the pixels as an earlier one of the same image does (HiResCAM and
+    # Grad-CAM where the gradient is constant within maps, up to rounding) shares its curves.
+    same_as = [[_first_equal(ranks[b], m) for m in range(maps)] for b in range(count)]
     jobs = [(b, m, p, inserting) for b in range(count) for m in range(maps) if same_as[b][m] == m
             for p in range(1, points - 1) for inserting in (False, True)]
     for start in range(0, len(jobs), batch_size):

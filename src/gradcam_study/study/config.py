@@ -89,7 +89,7 @@ class StudyConfig:
 
 
 #: The quick profile's deletion/insertion subset: what two CPU cores compute within the book's time budget.
-QUICK_CURVE_LIMIT = 32
+QUICK_CURVE_LIMIT = 20
 
 
 @dataclass(frozen=True)
