@@ -73,3 +73,10 @@ def test_findings_are_sentences_about_every_yardstick(results) -> None:
 def test_an_unknown_yardstick_is_a_clear_error(results) -> None:
     with pytest.raises(ValueError, match="Unknown yardstick 'speed'"):
         paired_values(results, "pre_softmax", "grad_cam", "grad_cam_plus", "speed", threshold=0.0)
+
+
+def test_a_small_separated_difference_never_prints_as_zero() -> None:
+    from gradcam_study.study.yardsticks import _value
+
+    assert _value("average_drop", 0.0123) == "0.012" and _value("average_drop", 1.26) == "1.3"
+    assert _value("deletion_auc", 0.0) == "0.000"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, decimals, label, listing
+from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, decimals, label, listing, significant
 from ..metrics import bootstrap_mean, confidence_drops, confidence_increases, wins
 from .analysis import auc_column, log_prob_column
 from .config import DEFAULT_THRESHOLD
@@ -82,7 +82,10 @@ def best_methods(yardsticks: pd.DataFrame, yardstick: str, rtol: float = 1e-9) -
 
 
 def _value(yardstick: str, value: float) -> str:
-    return decimals(value, YARDSTICK_DECIMALS[yardstick])
+    """``value`` with the yardstick's decimals, or with 2 significant digits where those would print a non-zero
+    difference as 0."""
+    digits = YARDSTICK_DECIMALS[yardstick]
+    return significant(value, 2) if value != 0 and round(value, digits) == 0 else decimals(value, digits)
 
 
 def _methods(methods: list[str]) -> str:
