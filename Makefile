@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # JupyterLab settings of this environment: chapters (MyST markdown) open as notebooks through jupytext.
+# The settings are kept in lab-settings/, which tests/test_browser.py gives the JupyterLab it starts.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .PHONY: test book lab clean-book
@@ -25,9 +26,9 @@ book: $(STAMP)
 	$(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
 
-$(LAB_SETTINGS):
+$(LAB_SETTINGS): lab-settings/overrides.json
 	mkdir -p $(dir $@)
-	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $@
+	cp $< $@
 
 # JupyterLab on the chapters: double-click one to open it as a notebook (edits are saved to the .md file).
 # As root (a container), JupyterLab must be told that this is intended.
