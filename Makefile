@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The settings are kept in lab-settings/, which tests/test_browser.py gives the JupyterLab it starts.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: test book lab clean-book
+.PHONY: test book pdf lab clean-book
 
 # pip shows its own progress (downloading torch is the longest step on a machine without it).
 $(STAMP): requirements.txt pyproject.toml
@@ -22,9 +22,18 @@ test: $(STAMP)
 
 # First the studies the chapters read, with a progress bar each, into the cache the chapters then read back;
 # a changed study key removes the chapters' execution cache, so that they rerun. Then the book.
+STUDIES := $(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
 book: $(STAMP)
-	$(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
+	$(STUDIES)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+
+# The PDF edition, _build/pdf/gradcam-study.pdf: the same studies and chapters (read back from both caches after
+# `make book`) as one page, printed by headless Chromium with a title page naming the edition. Sphinx writes that
+# page under the name of the root chapter of _toc.yml.
+pdf: $(STAMP)
+	$(STUDIES)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
+	$(BIN)/python -m gradcam_study.printing _build/singlehtml/book/intro.html _build/pdf/gradcam-study.pdf
 
 $(LAB_SETTINGS): lab-settings/overrides.json
 	mkdir -p $(dir $@)
