@@ -171,8 +171,8 @@ def lab(small_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium driven by the system's chromedriver (Selenium Manager is never asked to download)."""
-    os.environ.setdefault("SE_OFFLINE", "true")
+    """Headless Chromium driven by the system's chromedriver: given its path, Selenium does not run Selenium Manager,
+    which would otherwise look for (and download) a driver."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",

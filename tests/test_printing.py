@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from gradcam_study.edition import Edition
-from gradcam_study.printing import PRINT_PAGE, PrintError, print_page, print_to_pdf, untypeset_math
+from gradcam_study.printing import PRINT_PAGE, PrintError, chromium, print_page, print_to_pdf, untypeset_math
 
 EDITION = Edition("0.1.0", "0f8144e-dirty", "2026-11-27", "quick")
 
@@ -16,6 +15,14 @@ EDITION = Edition("0.1.0", "0f8144e-dirty", "2026-11-27", "quick")
 SINGLE_PAGE = """<html><head><title>t</title></head><body>
 <article class="bd-article"><div id="jb-print-docs-body" class="onlyprint"><h1>Introduction</h1></div>
 <section id="introduction"><h1>Introduction</h1><p>Text with {math}.</p></section></article></body></html>"""
+
+
+def chromium_missing() -> str | None:
+    try:
+        chromium()
+    except PrintError as error:
+        return str(error)
+    return None
 
 
 def single_page(tmp_path: Path, math: str = "math") -> Path:
@@ -44,7 +51,7 @@ def test_a_page_of_another_theme_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is needed (Debian: apt-get install chromium)")
+@pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 @pytest.mark.parametrize("math, untypeset", [(r"typeset math", 0), (r"\(x^2\) left as TeX", 1)])
 def test_printed_text_is_checked_for_tex_left_untypeset(tmp_path: Path, math: str, untypeset: int) -> None:
     pytest.importorskip("pypdf", reason="pypdf is not installed (pip install -r requirements.txt)")
