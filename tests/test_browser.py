@@ -51,10 +51,11 @@ CHAPTER = "grad_cam_family.md"
 #: The chapter explains the best-recognised cat and dog of the study, so the small folder holds every cat class
 #: (ImageNet 281-285), a few dog breeds (from 151) and a few other classes.
 CLASSES = (*range(281, 286), *range(151, 159), 0, 1, 2)
-#: Seconds for JupyterLab to answer, for a page to show a notebook, and for Run All (measured: about 20 s).
-SERVER_START_S = 60
-PAGE_LOAD_S = 60
-RUN_ALL_S = 300
+#: Seconds for JupyterLab to answer, for a page to show a notebook, and for Run All: ample (measured on two idle
+#: cores: 5, 10 and 20 s), since a busy machine makes them several times slower.
+SERVER_START_S = 180
+PAGE_LOAD_S = 180
+RUN_ALL_S = 600
 #: What IPython prints at the top of a traceback; JupyterLab renders an error as stderr with this text in it.
 TRACEBACK_MARK = "Traceback (most recent call last)"
 
@@ -254,12 +255,14 @@ def test_chapter_reruns_in_jupyterlab(browser: webdriver.Chrome, lab: Lab) -> No
 
 
 def test_a_failing_cell_is_seen(browser: webdriver.Chrome, lab: Lab) -> None:
-    """The check above can fail: a notebook whose first cell raises shows the traceback, and its next cell never runs."""
+    """The check above can fail: the traceback of a notebook whose first cell raises is found.
+
+    (Whether its next cell then runs depends on timing: the kernel aborts only the requests it has already received.)
+    """
     header = (REPO / "book" / CHAPTER).read_text().split("---\n", 2)[1]
     (lab.root / "failing.md").write_text(
         f"---\n{header}---\n\n# Fails\n\n```{{code-cell}} ipython3\nraise RuntimeError('deliberate')\n```\n\n"
-        "```{code-cell} ipython3\nprint('not reached')\n```\n"
+        "```{code-cell} ipython3\nprint('after the error')\n```\n"
     )
     outcome = run_all(browser, lab, open_as_notebook(browser, lab, "failing.md"))
     assert len(outcome.errors) == 1 and "RuntimeError: deliberate" in outcome.errors[0], outcome.errors
-    assert outcome.prompts[1] == "[ ]:", outcome.prompts
