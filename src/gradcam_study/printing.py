@@ -78,9 +78,11 @@ def title_page(title: str, author: str, found: Edition) -> str:
 
 
 def print_page(single_page: Path, title: str, author: str, found: Edition) -> Path:
-    """Write :data:`PRINT_PAGE` beside the parent folder of ``single_page`` (the singlehtml build's root page, which
-    Sphinx writes as ``<root>/book/intro.html`` with links relative to ``<root>``), with the title page first and
-    the print CSS; return its path."""
+    """Write :data:`PRINT_PAGE`, the single page with the title page first and the print CSS; return its path.
+
+    ``single_page`` is the singlehtml build's root page, which Sphinx writes as ``<root>/book/intro.html`` with
+    links relative to ``<root>``: the print page goes into ``<root>``, the folder above it.
+    """
     text = single_page.read_text(encoding="utf-8")
     # The theme's print-only header, which holds the table of contents: the title page goes before it.
     contents = text.find('<div id="jb-print-docs-body"')
