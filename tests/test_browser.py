@@ -77,16 +77,23 @@ class Lab:
     def api(self, path: str, method: str = "GET") -> object:
         request = urllib.request.Request(f"{self.url}{path}", method=method,
                                          headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
+
+
+#: What a request to a busy or starting server may raise, to be tried again.
+NOT_YET = (urllib.error.URLError, ConnectionError, TimeoutError)
 
 
 def wait_for(condition: Callable[[], object], timeout_s: float, what: str, interval_s: float = 0.5) -> object:
     """Poll ``condition`` until it returns something truthy; fail saying ``what`` did not happen in time."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except NOT_YET:
+            value = None
         if value:
             return value
         time.sleep(interval_s)
@@ -142,14 +149,10 @@ def lab(small_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     running = Lab(f"http://127.0.0.1:{port}", token, root)
 
-    def answers() -> bool:
+    def answers() -> object:
         if server.poll() is not None:
             pytest.fail(f"JupyterLab exited with status {server.returncode}:\n{(scratch / 'jupyterlab.log').read_text()}")
-        try:
-            running.api("/api/status")
-        except (urllib.error.URLError, ConnectionError):
-            return False
-        return True
+        return running.api("/api/status")
 
     try:
         wait_for(answers, SERVER_START_S, "JupyterLab answering")
@@ -159,7 +162,7 @@ def lab(small_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             try:
                 for kernel in running.api("/api/kernels") or []:
                     running.api(f"/api/kernels/{kernel['id']}", method="DELETE")
-            except (urllib.error.URLError, ConnectionError):
+            except NOT_YET:
                 pass  # the server is stopped below all the same; its own shutdown stops its kernels
             server.terminate()
             try:
