@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # JupyterLab settings of this environment: chapters (MyST markdown) open as notebooks through jupytext.
+# The settings are kept in lab-settings/, which tests/test_browser.py gives the JupyterLab it starts.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: test book lab clean-book
+.PHONY: test book pdf lab clean-book
 
 # pip shows its own progress (downloading torch is the longest step on a machine without it).
 $(STAMP): requirements.txt pyproject.toml
@@ -21,14 +22,24 @@ test: $(STAMP)
 
 # First the studies the chapters read, with a progress bar each, into the cache the chapters then read back;
 # a changed study key removes the chapters' execution cache, so that they rerun. Then the book, in which numbered
-# figures and tables show where their directives stand, not also in their cells (GRADCAM_STUDY_BOOK_BUILD).
+# figures and tables show where their directives stand, not also in their cells (BOOK_BUILD).
+STUDIES := $(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
+BOOK_BUILD := GRADCAM_STUDY_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
 book: $(STAMP)
-	$(BIN)/python -m gradcam_study book --stamp _build/study-keys.json --execution-cache _build/.jupyter_cache
-	GRADCAM_STUDY_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+	$(STUDIES)
+	$(BOOK_BUILD)
 
-$(LAB_SETTINGS):
+# The PDF edition, _build/pdf/gradcam-study.pdf: the same studies and chapters (read back from both caches after
+# `make book`) as one page, printed by headless Chromium with a title page naming the edition. Sphinx writes that
+# page under the name of the root chapter of _toc.yml.
+pdf: $(STAMP)
+	$(STUDIES)
+	$(BOOK_BUILD) --builder singlehtml
+	$(BIN)/python -m gradcam_study.printing _build/singlehtml/book/intro.html _build/pdf/gradcam-study.pdf
+
+$(LAB_SETTINGS): lab-settings/overrides.json
 	mkdir -p $(dir $@)
-	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $@
+	cp $< $@
 
 # JupyterLab on the chapters: double-click one to open it as a notebook (edits are saved to the .md file).
 # As root (a container), JupyterLab must be told that this is intended.

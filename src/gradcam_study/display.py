@@ -48,6 +48,18 @@ PIXEL_WISE_PAIRS: tuple[tuple[str, str], ...] = (
 
 SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax"}
 
+#: Labels of the keys of :func:`gradcam_study.edition.machine`.
+MACHINE_LABELS: dict[str, str] = {
+    "python": "Python",
+    "torch": "PyTorch",
+    "platform": "operating system",
+    "processor": "processor architecture",
+    "cpu_count": "CPU cores (logical)",
+    "torch_threads": "threads PyTorch uses on the CPU",
+    "device": "device of the studies",
+    "gpu": "GPU",
+}
+
 #: Labels of the identifiers used as keys of per-image columns and of summaries.
 LABELS: dict[str, str] = {
     "nonzero_alphas": "non-zero alphas",
@@ -350,6 +362,7 @@ __all__ = [
     "BOOK_BUILD_ENV",
     "COUNT_IDENTIFIERS",
     "LABELS",
+    "MACHINE_LABELS",
     "METHOD_LABELS",
     "METHOD_PAIRS",
     "NEAR_HALF",
