@@ -11,6 +11,8 @@ import pytest
 from gradcam_study.study import YARDSTICKS
 from gradcam_study.study.yardsticks import (
     best_methods,
+    head_to_head,
+    overview,
     pair_finding,
     paired_comparison,
     paired_values,
@@ -60,7 +62,16 @@ def test_best_methods_follow_the_direction_of_each_yardstick() -> None:
     assert best_methods(frame.iloc[2:], "insertion_auc") == []
 
 
-def test_findings_are_sentences_about_every_yardstick(results) -> None:
+def test_too_few_images_get_no_verdict(results) -> None:
+    # 8 images, 2 with curves: below the minimum for a verdict.
+    sentence = pair_finding(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam_plus", threshold=0.0)
+    assert sentence.endswith("have too few images for a verdict.") and "deletion AUC (2 images)" in sentence
+
+
+def test_findings_are_sentences_about_every_yardstick(results, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradcam_study.study import yardsticks
+
+    monkeypatch.setattr(yardsticks, "MIN_IMAGES_FOR_VERDICT", 2)
     sentence = pair_finding(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam_plus", threshold=0.0)
     assert sentence.endswith(".") and "Grad-CAM++" in sentence and "nan" not in sentence.lower()
     winners = winners_finding(results, "pre_softmax", threshold=0.0)
@@ -80,3 +91,17 @@ def test_a_small_separated_difference_never_prints_as_zero() -> None:
 
     assert _value("average_drop", 0.0123) == "0.012" and _value("average_drop", 1.26) == "1.3"
     assert _value("deletion_auc", 0.0) == "0.000"
+
+
+def test_win_percent_is_judged_head_to_head_against_grad_cam(results) -> None:
+    duel = head_to_head(results, "pre_softmax", threshold=0.0)
+    wins = results.win_table("pre_softmax", threshold=0.0, pairs=(("grad_cam_plus", "grad_cam"),)).iloc[0]
+    assert duel.loc["grad_cam_plus", "wins"] == pytest.approx(wins["win_first"])
+    assert duel.loc["grad_cam_plus", "losses"] == pytest.approx(wins["win_second"])
+    assert "grad_cam" not in duel.index
+    assert "By Win %" in winners_finding(results, "pre_softmax", threshold=0.0)
+
+
+def test_overview_counts_every_setting(results) -> None:
+    text = overview({"here": results}, threshold=0.0)
+    assert "Over the 2 settings" in text and "Best (alone, or equal at the printed precision)" in text

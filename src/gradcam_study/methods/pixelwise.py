@@ -13,8 +13,8 @@ def hires_cam(activations: Tensor, gradients: Tensor) -> Tensor:
     r"""HiResCAM (Draelos & Carin 2020): :math:`L = \mathrm{ReLU}\big(\sum_k g^k \odot A^k\big)`.
 
     Where the gradient is constant within each map (a layer feeding global average pooling and a linear
-    head), :math:`g^k_{ij} = Z\, w^k` with Grad-CAM's weight :math:`w^k` of eq. (1), so the heatmap is
-    Grad-CAM's times :math:`Z`, and the same once min-max normalised.
+    head), :math:`g^k_{ij} = w^k`, Grad-CAM's weight of eq. (1) (the mean of a constant), so the heatmap is
+    Grad-CAM's.
 
     >>> import torch
     >>> A = torch.tensor([[[[1.0, 2.0]], [[3.0, 0.0]]]])          # 1 x 2 maps x 1 x 2
@@ -28,9 +28,8 @@ def hires_cam(activations: Tensor, gradients: Tensor) -> Tensor:
 def layer_cam(activations: Tensor, gradients: Tensor) -> Tensor:
     r"""LayerCAM (Jiang et al. 2021): :math:`L = \mathrm{ReLU}\big(\sum_k \mathrm{ReLU}(g^k) \odot A^k\big)`.
 
-    Where the gradient is constant within each map, :math:`\mathrm{ReLU}(g^k_{ij}) = Z\, w^k` with Grad-CAM+'s
-    weight :math:`w^k` of eq. (3), so the heatmap is Grad-CAM+'s times :math:`Z`, and the same once min-max
-    normalised.
+    Where the gradient is constant within each map, :math:`\mathrm{ReLU}(g^k_{ij}) = w^k`, Grad-CAM+'s weight of
+    eq. (3), so the heatmap is Grad-CAM+'s.
 
     >>> import torch
     >>> A = torch.tensor([[[[1.0, 2.0]], [[3.0, 0.0]]]])

@@ -232,9 +232,12 @@ class LayerResults:
         """Which images the deletion and insertion columns are over, for a caption."""
         column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
         with_curves = int(self.images[column].notna().sum()) if column in self.images else 0
+        if with_curves == 0:
+            return "deletion and insertion: no image has curves in this study"
         subset = ("all analysed images" if with_curves == len(self.images)
                   else f"an evenly spread subset of {with_curves} of the {len(self.images)} analysed images")
-        return (f"deletion and insertion: the {len(self.curve_images(threshold))} kept images of {subset}, "
+        kept = len(self.curve_images(threshold))
+        return (f"deletion and insertion: the {kept} kept image{'' if kept == 1 else 's'} of {subset}, "
                 f"{self.config.curve_steps} steps")
 
     def yardsticks(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, decimals, label, listing, significant
+from ..display import METHOD_LABELS, YARDSTICK_DECIMALS, decimals, label, listing
 from ..metrics import bootstrap_mean, confidence_drops, confidence_increases, wins
 from .analysis import auc_column, log_prob_column
 from .config import DEFAULT_THRESHOLD
@@ -81,63 +81,147 @@ def best_methods(yardsticks: pd.DataFrame, yardstick: str, rtol: float = 1e-9) -
     return [method for method, value in values.items() if np.isclose(value, best, rtol=rtol, atol=0)]
 
 
-def _value(yardstick: str, value: float) -> str:
-    """``value`` with the yardstick's decimals, or with 2 significant digits where those would print a non-zero
-    difference as 0."""
+#: Fewer images than this with a value under a yardstick: no verdict is stated (the bootstrap is too rough).
+MIN_IMAGES_FOR_VERDICT = 10
+
+#: Where a difference is read as a number of points rather than a value (percentages of images).
+POINTS = {"average_drop", "increase_in_confidence", "win_percent"}
+
+
+def _format(yardstick: str, values: tuple[float, ...]) -> tuple[str, ...]:
+    """``values`` (a value and its interval ends, say) at one precision: the yardstick's decimals, or 2 significant
+    digits of the smallest non-zero magnitude where those decimals would print it as 0."""
     digits = YARDSTICK_DECIMALS[yardstick]
-    return significant(value, 2) if value != 0 and round(value, digits) == 0 else decimals(value, digits)
+    smallest = min((abs(v) for v in values if v != 0 and np.isfinite(v)), default=0.0)
+    if smallest and round(smallest, digits) == 0:
+        digits = max(digits, 1 - int(np.floor(np.log10(smallest))))
+    return tuple(decimals(v, digits) for v in values)
+
+
+def _value(yardstick: str, value: float) -> str:
+    """One value of ``yardstick`` as the sentences print it (see :func:`_format`)."""
+    return _format(yardstick, (value,))[0]
 
 
 def _methods(methods: list[str]) -> str:
     return listing([METHOD_LABELS[m] for m in methods])
 
 
+def _what(yardstick: str, images: int) -> str:
+    """The yardstick's name in a sentence, with its image count where that is a subset (the areas)."""
+    head_to_head = " head-to-head" if yardstick == "win_percent" else ""
+    subset = f" ({images} images)" if yardstick in ("deletion_auc", "insertion_auc") else ""
+    return f"{label(yardstick)}{head_to_head}{subset}"
+
+
 def pair_finding(results: LayerResults, kind: ScoreKind, first: str, second: str,
                  threshold: float = DEFAULT_THRESHOLD) -> str:
-    """One sentence: under which yardsticks ``first`` and ``second`` are not separated, and under which one is
-    better, by how much."""
+    """Sentences: under which yardsticks ``first`` and ``second`` are not separated (the paired interval contains 0),
+    and under which one of them is better, by how much. Win % is head-to-head here: each one's wins over the
+    other. A yardstick with fewer than :data:`MIN_IMAGES_FOR_VERDICT` images gets no verdict."""
     comparison = paired_comparison(results, kind, first, second, threshold)
-    defined = comparison[comparison["images"] > 1]
-    alike = [label(y) for y in defined.index[~defined["separated"]]]
-    apart = []
-    for y, row in defined[defined["separated"]].iterrows():
+    enough = comparison[comparison["images"] >= MIN_IMAGES_FOR_VERDICT]
+    pair = f"{METHOD_LABELS[first]} and {METHOD_LABELS[second]}"
+    sentences = []
+    alike = [_what(y, row["images"]) for y, row in enough.iterrows() if not row["separated"]]
+    if alike:
+        sentences.append(f"{listing(alike)} {'does' if len(alike) == 1 else 'do'} not separate {pair} (the 95% "
+                         "interval of the paired difference contains 0).")
+    for y, row in enough[enough["separated"]].iterrows():
         # The gap as a positive number, its interval turned the same way.
         sign = 1.0 if row["difference"] > 0 else -1.0
         low, high = sorted((sign * row["low"], sign * row["high"]))
-        winner = METHOD_LABELS[first if row["better"] == "first" else second]
-        apart.append(f"{label(y)} ({winner} better by {_value(y, sign * row['difference'])} "
-                     f"[{_value(y, low)}, {_value(y, high)}])")
-    pair = f"{METHOD_LABELS[first]} and {METHOD_LABELS[second]}"
-    parts = []
-    if alike:
-        parts.append(f"{listing(alike)} {'does' if len(alike) == 1 else 'do'} not separate {pair} (the 95% interval "
-                     "of the paired difference contains 0)")
-    if apart:
-        parts.append(f"{listing(apart)} {'separates' if len(apart) == 1 else 'separate'} them")
-    missing = [label(y) for y in comparison.index[comparison["images"] <= 1]]
-    if missing:
-        parts.append(f"{listing(missing)} {'has' if len(missing) == 1 else 'have'} too few images to compare")
-    return "; ".join(parts) + "."
+        gap, low, high = _format(y, (sign * row["difference"], low, high))
+        winner = first if row["better"] == "first" else second
+        unit = " points" if y in POINTS else ""
+        detail = (f" ({METHOD_LABELS[first]} wins {_value(y, row['first_value'])}% of the images, "
+                  f"{METHOD_LABELS[second]} {_value(y, row['second_value'])}%)" if y == "win_percent" else
+                  f" ({_value(y, row['first_value'])} against {_value(y, row['second_value'])})")
+        sentences.append(f"Under {_what(y, row['images'])}, {METHOD_LABELS[winner]} is better by {gap}{unit} "
+                         f"[{low}, {high}]{detail}.")
+    few = [_what(y, row["images"]) for y, row in comparison.iterrows() if row["images"] < MIN_IMAGES_FOR_VERDICT]
+    if few:
+        sentences.append(f"{listing(few)} {'has' if len(few) == 1 else 'have'} too few images for a verdict.")
+    return " ".join(sentences)
+
+
+def _printed_best(yardsticks: pd.DataFrame, yardstick: str, candidates: list[str]) -> list[str]:
+    """The candidates whose value of ``yardstick``, as printed, is the best printed value."""
+    printed = {m: _value(yardstick, yardsticks.loc[m, (yardstick, "value")]) for m in candidates}
+    values = {m: float(v) for m, v in printed.items() if v != "nan"}
+    if not values:
+        return []
+    best = max(values.values()) if HIGHER_IS_BETTER[yardstick] else min(values.values())
+    return [m for m, v in values.items() if v == best]
+
+
+def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> dict[str, dict]:
+    """Per yardstick other than Win %: the best methods (equal at the printed precision, as methods drawing the same
+    maps up to rounding are), the best of the others, and whether the paired interval of the two excludes 0
+    (``separated``); ``None`` where the yardstick has fewer than :data:`MIN_IMAGES_FOR_VERDICT` images."""
+    table = results.yardsticks(kind, threshold)
+    found: dict[str, dict] = {}
+    for yardstick in YARDSTICKS:
+        if yardstick == "win_percent":
+            continue
+        images = int(table[(yardstick, "images")].max())
+        best = _printed_best(table, yardstick, list(table.index))
+        if images < MIN_IMAGES_FOR_VERDICT or not best:
+            found[yardstick] = None
+            continue
+        runner = _printed_best(table, yardstick, [m for m in table.index if m not in best])
+        separated = bool(runner) and bool(
+            paired_comparison(results, kind, best[0], runner[0], threshold).loc[yardstick, "separated"])
+        found[yardstick] = {"best": best, "runner": runner, "separated": separated, "images": images,
+                            "value": table.loc[best[0], (yardstick, "value")],
+                            "runner_value": table.loc[runner[0], (yardstick, "value")] if runner else float("nan")}
+    return found
+
+
+def head_to_head(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD,
+                 baseline: str = "grad_cam") -> pd.DataFrame:
+    """Every other method against ``baseline`` by Win %, head-to-head: its wins, the baseline's wins over it, and
+    whether the paired difference is separated from 0 (rows: methods)."""
+    records = {}
+    for method in results.config.methods:
+        if method == baseline:
+            continue
+        row = paired_comparison(results, kind, method, baseline, threshold).loc["win_percent"]
+        records[method] = {"wins": row["first_value"], "losses": row["second_value"], "separated": row["separated"]}
+    return pd.DataFrame.from_dict(records, orient="index")
 
 
 def winners_finding(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> str:
-    """One sentence: the best method(s) under each yardstick, and whether the best is separated from the best of
-    the others (paired interval excluding 0)."""
-    table = results.yardsticks(kind, threshold)
+    """Sentences: the best method(s) under each yardstick and whether the best is separated from the best of the
+    others; then Win % head-to-head against Grad-CAM, the Grad-CAM++ paper's comparison."""
     parts = []
-    for yardstick in YARDSTICKS:
-        best = best_methods(table, yardstick)
-        if not best:
+    for yardstick, found in winners(results, kind, threshold).items():
+        if found is None:
+            parts.append(f"{label(yardstick)}: too few images for a verdict")
             continue
-        others = table.drop(index=best)
-        runner = best_methods(others, yardstick)
-        text = f"{label(yardstick)}: {_methods(best)} ({_value(yardstick, table.loc[best[0], (yardstick, 'value')])})"
-        if runner and yardstick != "win_percent":
-            comparison = paired_comparison(results, kind, best[0], runner[0], threshold).loc[yardstick]
-            verdict = "ahead of" if comparison["separated"] else "not separated from"
-            text += f", {verdict} {_methods(runner)} ({_value(yardstick, table.loc[runner[0], (yardstick, 'value')])})"
+        text = f"{_what(yardstick, found['images'])}: {_methods(found['best'])} ({_value(yardstick, found['value'])})"
+        if found["runner"]:
+            verdict = "ahead of" if found["separated"] else "not separated from"
+            text += f", {verdict} {_methods(found['runner'])} ({_value(yardstick, found['runner_value'])})"
         parts.append(text)
-    return f"Best with {SCORE_KIND_LABELS[kind]} maps, by yardstick — " + "; ".join(parts) + "."
+    sentences = [f"Best by yardstick — {'; '.join(parts)}."]
+    duel = head_to_head(results, kind, threshold)
+    groups = {
+        ("wins more images than it loses against", "win more images than they lose against"):
+            duel[duel["separated"] & (duel["wins"] > duel["losses"])],
+        ("loses more images than it wins against", "lose more images than they win against"):
+            duel[duel["separated"] & (duel["wins"] < duel["losses"])],
+        ("is not separated by Win % head-to-head from", "are not separated by Win % head-to-head from"):
+            duel[~duel["separated"]],
+    }
+    clauses = [
+        f"{_methods(list(group.index))} {what[len(group) > 1]} Grad-CAM ("
+        + ", ".join(f"{METHOD_LABELS[m]} {_value('win_percent', r['wins'])}% against {_value('win_percent', r['losses'])}%"
+                    for m, r in group.iterrows()) + ")"
+        for what, group in groups.items() if len(group)
+    ]
+    sentences.append("By Win %, " + "; ".join(clauses) + ".")
+    return " ".join(sentences)
 
 
 def yardstick_findings(settings: Mapping[str, LayerResults], kind: ScoreKind,
@@ -151,5 +235,36 @@ def yardstick_findings(settings: Mapping[str, LayerResults], kind: ScoreKind,
     return "\n".join(lines)
 
 
-__all__ = ["best_methods", "pair_finding", "paired_comparison", "paired_values", "winners_finding",
-           "yardstick_findings"]
+def overview(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD) -> str:
+    """Plain answers over every setting and score kind: under which yardsticks Grad-CAM++ and Grad-CAM+ are
+    separated, and in which direction; and which method is best under each yardstick, in how many settings."""
+    cases = [(name, kind, results) for name, results in settings.items() for kind in results.score_kinds]
+    total = len(cases)
+    plus_plus_ahead: dict[str, int] = {y: 0 for y in YARDSTICKS}
+    plus_ahead: dict[str, int] = {y: 0 for y in YARDSTICKS}
+    best_counts: dict[str, dict[str, int]] = {y: {} for y in YARDSTICKS if y != "win_percent"}
+    for _, kind, results in cases:
+        comparison = paired_comparison(results, kind, "grad_cam_plus_plus", "grad_cam_plus", threshold)
+        for y, row in comparison.iterrows():
+            if row["images"] >= MIN_IMAGES_FOR_VERDICT and row["separated"]:
+                (plus_plus_ahead if row["better"] == "first" else plus_ahead)[y] += 1
+        for y, found in winners(results, kind, threshold).items():
+            for method in (found or {}).get("best", []):
+                best_counts[y][method] = best_counts[y].get(method, 0) + 1
+    def counted(counts: dict[str, int]) -> str:
+        return listing([f"{_what(y, 0).replace(' (0 images)', '')} ({n} of {total})"
+                        for y, n in counts.items() if n]) or "no yardstick"
+
+    answer = (f"Over the {total} settings (layer and kind of score), Grad-CAM++ is ahead of Grad-CAM+ under "
+              f"{counted(plus_plus_ahead)}, and Grad-CAM+ ahead of Grad-CAM++ under {counted(plus_ahead)}; in every "
+              "other case the paired interval contains 0 or there are too few images for a verdict.")
+    best = "; ".join(
+        f"{label(y)}: " + listing([f"{METHOD_LABELS[m]} in {n} of {total}" for m, n in
+                                   sorted(counts.items(), key=lambda item: -item[1])])
+        for y, counts in best_counts.items() if counts
+    )
+    return answer + f" Best (alone, or equal at the printed precision), by yardstick — {best}."
+
+
+__all__ = ["MIN_IMAGES_FOR_VERDICT", "best_methods", "head_to_head", "overview", "pair_finding", "paired_comparison",
+           "paired_values", "winners", "winners_finding", "yardstick_findings"]
