@@ -136,7 +136,8 @@ def pair_finding(results: LayerResults, kind: ScoreKind, first: str, second: str
         unit = " points" if y in POINTS else ""
         detail = (f" ({METHOD_LABELS[first]} wins {_value(y, row['first_value'])}% of the images, "
                   f"{METHOD_LABELS[second]} {_value(y, row['second_value'])}%)" if y == "win_percent" else
-                  f" ({_value(y, row['first_value'])} against {_value(y, row['second_value'])})")
+                  f" ({METHOD_LABELS[first]} {_value(y, row['first_value'])}, "
+                  f"{METHOD_LABELS[second]} {_value(y, row['second_value'])})")
         sentences.append(f"Under {_what(y, row['images'])}, {METHOD_LABELS[winner]} is better by {gap}{unit} "
                          f"[{low}, {high}]{detail}.")
     few = [_what(y, row["images"]) for y, row in comparison.iterrows() if row["images"] < MIN_IMAGES_FOR_VERDICT]
