@@ -16,6 +16,7 @@ from gradcam_study.study.yardsticks import (
     pair_finding,
     paired_comparison,
     paired_values,
+    relative_performance_reading,
     winners_finding,
     yardstick_findings,
 )
@@ -105,3 +106,18 @@ def test_win_percent_is_judged_head_to_head_against_grad_cam(results) -> None:
 def test_overview_counts_every_setting(results) -> None:
     text = overview({"here": results}, threshold=0.0)
     assert "Over the 2 settings" in text and "Best (alone, or equal at the printed precision)" in text
+
+
+def test_relative_performance_reading_names_the_side_each_interval_puts_ahead(results) -> None:
+    statistics = results.statistics(0.0, pairs=(("layer_cam", "grad_cam_plus"),))
+    reading = relative_performance_reading(statistics)
+    assert reading.startswith("LayerCAM vs Grad-CAM+: pre-softmax ") and "post-softmax" in reading
+    # At the pooling input LayerCAM's maps are Grad-CAM+'s: the relative performance is 1 up to rounding.
+    assert reading.count("(interval contains 1)") == 2
+
+
+def test_per_image_values_are_the_tables_means(results) -> None:
+    table = results.yardsticks("pre_softmax", threshold=0.0)
+    for yardstick in ("average_drop", "increase_in_confidence", "win_percent", "deletion_auc"):
+        values = results.per_image("pre_softmax", "grad_cam_plus_plus", yardstick, threshold=0.0)
+        assert values.mean() == pytest.approx(table.loc["grad_cam_plus_plus", (yardstick, "value")])

@@ -222,16 +222,19 @@ class LayerResults:
                 })
         return pd.DataFrame.from_records(records).set_index(["methods", "score"])
 
+    def _has_curves(self, frame: pd.DataFrame) -> pd.Series:
+        """Which rows of ``frame`` have deletion and insertion curves (all False where the study computed none)."""
+        column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
+        return frame[column].notna() if column in frame else pd.Series(False, index=frame.index)
+
     def curve_images(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """The kept images that have deletion and insertion curves (the study's curve subset)."""
         kept = self.require_kept(threshold)
-        column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
-        return kept[kept[column].notna()] if column in kept else kept.iloc[:0]
+        return kept[self._has_curves(kept)]
 
     def curve_note(self, threshold: float = DEFAULT_THRESHOLD) -> str:
         """Which images the deletion and insertion columns are over, for a caption."""
-        column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
-        with_curves = int(self.images[column].notna().sum()) if column in self.images else 0
+        with_curves = int(self._has_curves(self.images).sum())
         if with_curves == 0:
             return "deletion and insertion: no image has curves in this study"
         subset = ("all analysed images" if with_curves == len(self.images)
@@ -249,24 +252,12 @@ class LayerResults:
         (``(yardstick, "images")``). Average Drop and Increase in Confidence (in %) use every kept image, from
         the stored log-probabilities; Win % is over :data:`WIN_BASELINE` (NaN for the baseline itself);
         deletion and insertion AUC use the kept images of the curve subset (NaN where it is empty)."""
-        kept = self.require_kept(threshold)
-        curves = self.curve_images(threshold)
-        log_y = kept["log_probability"]
-        per_image = {
-            "average_drop": lambda m: 100 * confidence_drops(log_y, kept[log_prob_column(kind, m)]),
-            "increase_in_confidence": lambda m: 100 * confidence_increases(log_y, kept[log_prob_column(kind, m)]),
-            "win_percent": lambda m: (
-                np.empty(0) if m == WIN_BASELINE
-                else 100 * wins(log_y, kept[log_prob_column(kind, m)], kept[log_prob_column(kind, WIN_BASELINE)])
-            ),
-            "deletion_auc": lambda m: curves[auc_column("deletion", kind, m)].to_numpy(dtype=float),
-            "insertion_auc": lambda m: curves[auc_column("insertion", kind, m)].to_numpy(dtype=float),
-        }
         records = {}
         for method in self.config.methods:
             row = {}
             for yardstick in YARDSTICKS:
-                values = per_image[yardstick](method) if (len(curves) or "auc" not in yardstick) else np.empty(0)
+                values = (np.empty(0) if yardstick == "win_percent" and method == WIN_BASELINE
+                          else self.per_image(kind, method, yardstick, threshold))
                 interval = bootstrap_mean(values, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
                 row[(yardstick, "value")] = float(np.mean(values)) if len(values) else float("nan")
                 row[(yardstick, "low")], row[(yardstick, "high")] = interval.low, interval.high
@@ -276,19 +267,39 @@ class LayerResults:
         frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["yardstick", "statistic"])
         return frame.rename_axis("method")
 
+    def per_image(
+        self, kind: ScoreKind, method: str, yardstick: str, threshold: float = DEFAULT_THRESHOLD,
+        over: str = WIN_BASELINE,
+    ) -> np.ndarray:
+        """Per-image values of ``yardstick`` (one of :data:`YARDSTICKS`) for ``method``, whose mean is the yardstick:
+        drops and increases in % over the kept images, from the stored log-probabilities; wins (100 or 0) over the
+        method ``over``, same images; deletion and insertion areas over the kept images with curves (none where
+        the study computed no curves)."""
+        if yardstick in ("deletion_auc", "insertion_auc"):
+            images = self.curve_images(threshold)
+            column = auc_column(yardstick.removesuffix("_auc"), kind, method)
+            return images[column].to_numpy(dtype=float) if len(images) else np.empty(0)
+        kept = self.require_kept(threshold)
+        log_y, log_o = kept["log_probability"], kept[log_prob_column(kind, method)]
+        if yardstick == "average_drop":
+            return 100 * confidence_drops(log_y, log_o)
+        if yardstick == "increase_in_confidence":
+            return 100 * confidence_increases(log_y, log_o)
+        if yardstick == "win_percent":
+            return 100 * wins(log_y, log_o, kept[log_prob_column(kind, over)])
+        raise ValueError(f"Unknown yardstick {yardstick!r}; known: {', '.join(YARDSTICKS)}.")
+
     def win_table(
         self, kind: ScoreKind = "pre_softmax", threshold: float = DEFAULT_THRESHOLD, pairs: Pairs = METHOD_PAIRS,
         resamples: int = 2000, seed: int = 0,
     ) -> pd.DataFrame:
         """Per pair (identifiers ``first``, ``second``): Win % of the first over the second, of the second over the
-        first (ties, where both maps raise the confidence, count for neither), with percentile bootstrap
-        intervals of the first, over the kept images."""
-        kept = self.require_kept(threshold)
-        log_y = kept["log_probability"]
+        first (ties, images with equal drops, count for neither), with percentile bootstrap intervals of the first,
+        over the kept images."""
         records = []
         for a, b in pairs:
-            first = 100 * wins(log_y, kept[log_prob_column(kind, a)], kept[log_prob_column(kind, b)])
-            second = 100 * wins(log_y, kept[log_prob_column(kind, b)], kept[log_prob_column(kind, a)])
+            first = self.per_image(kind, a, "win_percent", threshold, over=b)
+            second = self.per_image(kind, b, "win_percent", threshold, over=a)
             interval = bootstrap_mean(first, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
             records.append({
                 "methods": pair_label(a, b), "first": a, "second": b,

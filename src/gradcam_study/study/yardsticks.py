@@ -14,46 +14,32 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..display import METHOD_LABELS, YARDSTICK_DECIMALS, decimals, label, listing
-from ..metrics import bootstrap_mean, confidence_drops, confidence_increases, wins
-from .analysis import auc_column, log_prob_column
+from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, decimals, label, listing, ratio
+from ..metrics import bootstrap_mean
 from .config import DEFAULT_THRESHOLD
 from .results import HIGHER_IS_BETTER, YARDSTICKS, LayerResults
-from .verdicts import SIGNIFICANCE_LEVEL
+from .verdicts import SIGNIFICANCE_LEVEL, interval_verdict
 
 
 def paired_values(
     results: LayerResults, kind: ScoreKind, first: str, second: str, yardstick: str,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image values of ``yardstick`` for two methods, on the same images (the kept ones; for the areas, the
-    kept ones with curves). For ``"win_percent"`` the pair is each one's win over the other (100 or 0)."""
-    if yardstick in ("deletion_auc", "insertion_auc"):
-        images = results.curve_images(threshold)
-        curve = yardstick.removesuffix("_auc")
-        return (images[auc_column(curve, kind, first)].to_numpy(dtype=float),
-                images[auc_column(curve, kind, second)].to_numpy(dtype=float))
-    kept = results.require_kept(threshold)
-    log_y, log_a, log_b = (kept["log_probability"], kept[log_prob_column(kind, first)],
-                           kept[log_prob_column(kind, second)])
-    if yardstick == "average_drop":
-        return 100 * confidence_drops(log_y, log_a), 100 * confidence_drops(log_y, log_b)
-    if yardstick == "increase_in_confidence":
-        return 100 * confidence_increases(log_y, log_a), 100 * confidence_increases(log_y, log_b)
-    if yardstick == "win_percent":
-        return 100 * wins(log_y, log_a, log_b), 100 * wins(log_y, log_b, log_a)
-    raise ValueError(f"Unknown yardstick {yardstick!r}; known: {', '.join(YARDSTICKS)}.")
+    """Per-image values of ``yardstick`` for two methods, on the same images (:meth:`LayerResults.per_image`). For
+    ``"win_percent"`` the pair is each one's win over the other (100 or 0)."""
+    return (results.per_image(kind, first, yardstick, threshold, over=second),
+            results.per_image(kind, second, yardstick, threshold, over=first))
 
 
 def paired_comparison(
     results: LayerResults, kind: ScoreKind, first: str, second: str, threshold: float = DEFAULT_THRESHOLD,
-    resamples: int = 2000, seed: int = 0,
+    resamples: int = 2000, seed: int = 0, yardsticks: tuple[str, ...] = YARDSTICKS,
 ) -> pd.DataFrame:
     """Per yardstick (rows): each method's value, the mean paired difference ``first - second`` with its bootstrap
     interval, the images, whether the interval excludes 0 (``separated``) and which method is better
     (``"first"``, ``"second"`` or ``"neither"`` where they are not separated). No images: NaN values, not separated."""
     records = []
-    for yardstick in YARDSTICKS:
+    for yardstick in yardsticks:
         a, b = paired_values(results, kind, first, second, yardstick, threshold)
         difference = a - b
         interval = bootstrap_mean(difference, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
@@ -171,8 +157,8 @@ def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_T
             found[yardstick] = None
             continue
         runner = _printed_best(table, yardstick, [m for m in table.index if m not in best])
-        separated = bool(runner) and bool(
-            paired_comparison(results, kind, best[0], runner[0], threshold).loc[yardstick, "separated"])
+        separated = bool(runner) and bool(paired_comparison(
+            results, kind, best[0], runner[0], threshold, yardsticks=(yardstick,)).loc[yardstick, "separated"])
         found[yardstick] = {"best": best, "runner": runner, "separated": separated, "images": images,
                             "value": table.loc[best[0], (yardstick, "value")],
                             "runner_value": table.loc[runner[0], (yardstick, "value")] if runner else float("nan")}
@@ -187,7 +173,7 @@ def head_to_head(results: LayerResults, kind: ScoreKind, threshold: float = DEFA
     for method in results.config.methods:
         if method == baseline:
             continue
-        row = paired_comparison(results, kind, method, baseline, threshold).loc["win_percent"]
+        row = paired_comparison(results, kind, method, baseline, threshold, yardsticks=("win_percent",)).loc["win_percent"]
         records[method] = {"wins": row["first_value"], "losses": row["second_value"], "separated": row["separated"]}
     return pd.DataFrame.from_dict(records, orient="index")
 
@@ -223,6 +209,37 @@ def winners_finding(results: LayerResults, kind: ScoreKind, threshold: float = D
     ]
     sentences.append("By Win %, " + "; ".join(clauses) + ".")
     return " ".join(sentences)
+
+
+def standing(comparison: pd.DataFrame, yardstick: str, second: str) -> str:
+    """A clause: how the first method of a :func:`paired_comparison` stands against ``second`` under ``yardstick``
+    (ahead of, behind, not separated from), with both values.
+
+    >>> row = {"first_value": 20.1, "second_value": 19.3, "better": "second"}
+    >>> standing(pd.DataFrame([row], index=["average_drop"]), "average_drop", "grad_cam")
+    'behind Grad-CAM under Average Drop % (20.1 against 19.3)'
+    """
+    row = comparison.loc[yardstick]
+    verdict = {"first": "ahead of", "second": "behind", "neither": "not separated from"}[row["better"]]
+    first_value, second_value = _value(yardstick, row["first_value"]), _value(yardstick, row["second_value"])
+    if yardstick == "win_percent":
+        return (f"{verdict} {METHOD_LABELS[second]} under {label(yardstick)} head-to-head ({first_value}% against "
+                f"{second_value}% of the images)")
+    return f"{verdict} {METHOD_LABELS[second]} under {label(yardstick)} ({first_value} against {second_value})"
+
+
+def relative_performance_reading(statistics: pd.DataFrame) -> str:
+    """Per pair of a :meth:`LayerResults.statistics` table and per kind of score: the relative performance and the
+    side its bootstrap interval puts ahead, or that it contains 1."""
+    readings = []
+    for (first, second), rows in statistics.groupby(["first", "second"], sort=False):
+        parts = []
+        for _, row in rows.iterrows():
+            ahead = {"better": first, "worse": second}.get(interval_verdict(row["ci_low"], row["ci_high"]))
+            parts.append(f"{SCORE_KIND_LABELS[row['kind']]} {ratio(row['relative_performance'])} "
+                         + (f"({METHOD_LABELS[ahead]} ahead)" if ahead else "(interval contains 1)"))
+        readings.append(f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}: {', '.join(parts)}")
+    return "; ".join(readings)
 
 
 def yardstick_findings(settings: Mapping[str, LayerResults], kind: ScoreKind,
@@ -268,4 +285,5 @@ def overview(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_TH
 
 
 __all__ = ["MIN_IMAGES_FOR_VERDICT", "best_methods", "head_to_head", "overview", "pair_finding", "paired_comparison",
-           "paired_values", "winners", "winners_finding", "yardstick_findings"]
+           "paired_values", "relative_performance_reading", "standing", "winners", "winners_finding",
+           "yardstick_findings"]
