@@ -7,6 +7,10 @@ a criterion is stated once, printed beside its verdicts, and can be varied (see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 #: "Alphas about 1/2": more than this share of the non-zero alphas lie within NEAR_HALF (0.03) of 1/2.
 ABOUT_HALF_SHARE = 0.5
 #: Level of every test and interval (95% intervals, p < 0.05).
@@ -18,6 +22,33 @@ EQUIVALENCE_MARGINS = (0.005, 0.01, 0.02, 0.05, 0.10)
 #: "Heatmaps nearly equal": the median per-image Pearson correlation of the two normalised heatmaps is at
 #: least this (an absolute criterion, stated before looking at the numbers).
 NEARLY_EQUAL_CORRELATION = 0.99
+
+
+#: p-values are printed no smaller than this ("p < 1e-12"): below it the normal approximations of the tests are no
+#: longer meaningful, and a smaller number says nothing more to a reader.
+P_VALUE_FLOOR = 1e-12
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (Holm 1979), for the tests of one table of several
+    layers or pairs: reject where the adjusted value is below :data:`SIGNIFICANCE_LEVEL`.
+
+    ``p_(i)`` sorted ascending becomes ``max_{j <= i} min(1, (m - j + 1) p_(j))``; NaN stays NaN and does not
+    count in ``m``.
+
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    values = np.asarray(p_values, dtype=float)
+    adjusted = np.full(values.shape, np.nan)
+    present = np.flatnonzero(~np.isnan(values))
+    order = present[np.argsort(values[present], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * values[index]))
+        adjusted[index] = running
+    return adjusted
 
 
 def interval_verdict(low: float, high: float) -> str:
@@ -74,7 +105,9 @@ __all__ = [
     "EQUIVALENCE_MARGIN",
     "EQUIVALENCE_MARGINS",
     "NEARLY_EQUAL_CORRELATION",
+    "P_VALUE_FLOOR",
     "SIGNIFICANCE_LEVEL",
+    "holm",
     "favoured",
     "interval_verdict",
     "nearly_equal",
