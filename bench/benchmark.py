@@ -20,6 +20,9 @@ pre-softmax score, it times
     the same per layer whatever the capture, are timed separately.
 (e) deletion and insertion: the curves of the five methods' heatmaps for one score kind and layer
     (``deletion_insertion``, 16 steps), per image, against the forward passes they need.
+(f) the optimised pipeline: (a) with its explanation-map forward passes compiled (``torch.compile``, as the
+    study runs them) against (a) eager, on the same images: ``optimised/eager = R`` (target <= 0.6), and a/c
+    with the bound's forwards compiled the same way.
 
 Decoding (``load_rgb`` + ``to_pixels``) is done once, up front, and timed separately.
 It prints images per second and the ratios a/c (target <= 1.2), b/a (target >= 2.5) and
@@ -49,6 +52,7 @@ from gradcam_study.capture import TappedLayer, capture_layers
 from gradcam_study.data import list_images, load_rgb
 from gradcam_study.metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps
 from gradcam_study.models import Classifier, load_classifier, model_spec
+from gradcam_study.models.inference import TOLERANCE, Inference, inference
 from gradcam_study.methods import METHODS, normalised_heatmaps, upsample
 from gradcam_study.study.analysis import analyse_batch, log_prob_column, pixel_probability, true_class_log_probs
 
@@ -61,6 +65,7 @@ BENCH_LAYERS = {"efficientnet_lite0": "_bn1"}
 TARGET_A_OVER_C = 1.2
 TARGET_B_OVER_A = 2.5
 TARGET_MULTI_OVER_ONE = 1.5
+TARGET_OPTIMISED_OVER_EAGER = 0.6
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,10 @@ def decode(classifier: Classifier, folder, count: int) -> tuple[list[Tensor], li
 # (a) this pipeline
 
 
-def run_pipeline(classifier: Classifier, layer: str, batch: Batch) -> dict[str, list[float]]:
+def run_pipeline(classifier: Classifier, layer: str, batch: Batch, forward: Inference | None = None) -> dict[str, list[float]]:
     result = analyse_batch(
         classifier, [layer], batch.pixels, batch.labels, batch.image_ids, (SCORE_KIND,),
-        alpha_sample_size=ALPHA_SAMPLE_SIZE,
+        alpha_sample_size=ALPHA_SAMPLE_SIZE, forward=forward,
     )
     rows = [result.layer_rows[(image, layer)] for image in batch.image_ids.tolist()]
     return {m: [row[log_prob_column(SCORE_KIND, m)] for row in rows] for m in METHODS}
@@ -191,7 +196,11 @@ def pytorch_grad_cam_runner(classifier: Classifier, layer: str) -> Callable[[Bat
 # (c) the lower bound
 
 
-def lower_bound_runner(classifier: Classifier, layer: str) -> Callable[[Batch], dict[str, list[float]]]:
+def lower_bound_runner(
+    classifier: Classifier, layer: str, forward: Inference | None = None
+) -> Callable[[Batch], dict[str, list[float]]]:
+    """One bare capture, and one evaluation forward per method through ``forward`` (the eager network by default)."""
+
     def run(batch: Batch) -> dict[str, list[float]]:
         device = classifier.device
         pixels = batch.pixels.to(device)
@@ -199,10 +208,9 @@ def lower_bound_runner(classifier: Classifier, layer: str) -> Callable[[Batch], 
         inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
         captured = capture_layers(classifier.network, [layer], inputs, labels, (SCORE_KIND,))
         out: dict[str, list[float]] = {}
-        with torch.no_grad():
-            for method in METHODS:  # one evaluation forward per method, on the images themselves
-                logits = classifier.network(inputs)
-                out[method] = logits.log_softmax(dim=1).gather(1, labels.view(-1, 1)).squeeze(1).cpu().tolist()
+        evaluate = forward or classifier
+        for method in METHODS:  # one evaluation forward per method, on the images themselves
+            out[method] = true_class_log_probs(evaluate, inputs, labels, len(labels)).cpu().tolist()
         del captured
         return out
 
@@ -314,6 +322,47 @@ def curves_report(classifier: Classifier, layer: str, batch: Batch, device: torc
 
 
 # --------------------------------------------------------------------------------------------
+# (f) the optimised pipeline against the eager one
+
+
+def optimised_report(classifier: Classifier, layer: str, batches: Sequence[Batch], device: torch.device,
+                     repeats: int) -> None:
+    """The study's pipeline (``analyse_batch``) with its forward passes compiled (:mod:`gradcam_study.models.inference`)
+    against the same pipeline eager, on the same images, and the bound (c) computed the same optimised way."""
+    size = tuple(batches[0].pixels.shape[-2:])
+    started = time.perf_counter()
+    forward = inference(classifier.network, len(batches[0].labels), size)
+    warmup = time.perf_counter() - started
+    if forward.mode != "compiled":
+        print(f"(f) optimised pipeline: not available here ({forward.reason}); the study runs eagerly.")
+        return
+    variants = {
+        "eager": lambda batch: run_pipeline(classifier, layer, batch),
+        "optimised": lambda batch: run_pipeline(classifier, layer, batch, forward),
+        "bound": lower_bound_runner(classifier, layer, forward),
+    }
+    for run in variants.values():
+        run(batches[0])
+    best = {name: float("inf") for name in variants}
+    found: dict[str, dict[str, list[float]]] = {}
+    for _ in range(repeats):
+        for name, run in variants.items():
+            elapsed, found[name] = time_variant(run, batches, device)
+            best[name] = min(best[name], elapsed)
+    count = sum(len(batch.labels) for batch in batches)
+    largest = max(float(np.abs(np.asarray(found["optimised"][m]) - np.asarray(found["eager"][m])).max()) for m in METHODS)
+    ratio = best["optimised"] / best["eager"]
+    print(f"(f) the pipeline with compiled forward passes (torch.compile; compiling took {warmup:.1f} s, once per process):")
+    print(f"    eager {count / best['eager']:8.1f} images/s, optimised {count / best['optimised']:8.1f} images/s, "
+          f"optimised bound (c) {count / best['bound']:8.1f} images/s; largest |log p| difference {largest:.1e} "
+          f"(tolerance {TOLERANCE:.0e})")
+    print(f"optimised/eager = {ratio:.2f}   (target <= {TARGET_OPTIMISED_OVER_EAGER}: "
+          f"{verdict(ratio <= TARGET_OPTIMISED_OVER_EAGER)})")
+    a_over_c = best["optimised"] / best["bound"]
+    print(f"a/c (optimised) = {a_over_c:.2f}   (target <= {TARGET_A_OVER_C}: {verdict(a_over_c <= TARGET_A_OVER_C)})")
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def time_variant(
@@ -415,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     multi_layer_report(classifier, batches, device, args.repeats)
     print()
     curves_report(classifier, layer, batches[0], device)
+    print()
+    optimised_report(classifier, layer, batches, device, args.repeats)
     print(f"load average at end: {loadavg()}")
 
 

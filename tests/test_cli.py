@@ -145,7 +145,7 @@ def test_book_command_computes_the_book_studies_and_invalidates_a_stale_executio
     stamp, cache = tmp_path / "stamp.json", tmp_path / "jupyter_cache"
     cache.mkdir()
     assert main(["book", "--stamp", str(stamp), "--execution-cache", str(cache), "--quiet"]) == 0
-    assert computed[:2] == ["main", "depth"] and stamp.is_file()
+    assert computed[0] == "main" and "depth" not in computed and stamp.is_file()
     assert not cache.exists()  # no record of which studies the cached chapters read: they rerun
     cache.mkdir()
     assert main(["book", "--stamp", str(stamp), "--execution-cache", str(cache), "--quiet"]) == 0

@@ -314,3 +314,28 @@ def test_a_study_of_the_paper_methods_only_has_their_columns(small_folder: Path,
     results = run(small_folder, tmp_path, config=config).at()
     assert log_prob_column("pre_softmax", "hires_cam") not in results.images
     assert results.yardsticks("pre_softmax", threshold=0.0).index.tolist() == list(config.methods)
+
+
+def test_sweep_layers_get_the_papers_three_methods_and_no_curves(small_folder: Path, tmp_path: Path) -> None:
+    """One study explains its main layers with every method and curves, and its sweep layers (from the same pass)
+    with the paper's three methods only; a sweep layer that is also a main layer keeps everything."""
+    config = StudyConfig(layers=("_avg_pooling:input",), sweep_layers=("_blocks.15._project_conv:input", "_avg_pooling:input"),
+                         limit=3, curve_limit=1, curve_steps=2, optimised=False)
+    study = run(small_folder, tmp_path, config=config)
+    assert study.layers == ("_avg_pooling:input", "_blocks.15._project_conv:input")
+    assert study.main_layers == ("_avg_pooling:input",) and config.only_swept() == ("_blocks.15._project_conv:input",)
+    main, swept = study.at("_avg_pooling:input"), study.at("_blocks.15._project_conv:input")
+    assert main.methods == config.methods and swept.methods == ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus")
+    assert log_prob_column("pre_softmax", "layer_cam") in main.images and log_prob_column("pre_softmax", "layer_cam") not in swept.images
+    assert np.isfinite(swept.images[log_prob_column("post_softmax", "grad_cam_plus_plus")]).all()
+    assert len(main.curve_images(threshold=0.0)) == 1 and not any("_auc_" in c for c in swept.images.columns)
+    assert swept.table1(threshold=0.0).shape == (3, 2)
+
+
+def test_studies_compile_from_a_size_on_unless_told() -> None:
+    from gradcam_study.study.config import COMPILE_FROM_IMAGES
+
+    assert not StudyConfig().compiles(COMPILE_FROM_IMAGES - 1) and StudyConfig().compiles(COMPILE_FROM_IMAGES)
+    assert not StudyConfig(optimised=False).compiles(10_000) and StudyConfig(optimised=True).compiles(1)
+    with pytest.raises(ValueError, match="more than once"):
+        StudyConfig(sweep_layers=("_blocks.0", "_blocks.0")).validate()

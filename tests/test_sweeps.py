@@ -49,16 +49,21 @@ def test_depth_layers_run_from_the_input_side_to_the_last_map() -> None:
     from gradcam_study.models import model_spec
 
     layers = book.depth_layers(model_spec("efficientnet_lite0"))
-    assert layers[0] == "_blocks.0" and layers[-1] == "_avg_pooling:input" and len(layers) == 8
+    # Per stage its non-negative map (the projection's input) before its signed output, then the last map.
+    assert layers[:2] == ("_blocks.0._project_conv:input", "_blocks.0") and layers[-1] == "_avg_pooling:input"
+    assert len(layers) == 15
+    # VGG16's block outputs are post-ReLU already: no second map per stage.
     assert book.depth_layers(model_spec("vgg16"))[-1] == "features.29" and len(book.depth_layers(model_spec("vgg16"))) == 5
 
 
 def test_book_studies_name_every_study_a_chapter_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRADCAM_STUDY_PROFILE", raising=False)
-    names = [study.name for study in book.book_studies("quick")]
-    assert names[:2] == ["main", "depth"]
+    studies = book.book_studies("quick")
+    names = [study.name for study in studies]
+    assert names[0] == "main" and "depth" not in names  # one study of the profile's model: "depth" is its alias
     assert {"architecture:efficientnet_lite1", "architecture:efficientnet_lite2"} <= set(names)
-    depth = dict((s.name, s) for s in book.book_studies("quick"))["depth"]
-    assert depth.overrides["limit"] == 100
+    # No subset: every study covers all the images; the main one explains the depth sweep's layers too.
+    assert all("limit" not in study.overrides for study in studies)
+    assert studies[0].overrides["sweep_layers"] == book.depth_layers(book.model_spec("efficientnet_lite0"))
     with pytest.raises(ValueError, match="No book study 'nope'"):
         book.study("nope", "quick")

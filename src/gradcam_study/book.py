@@ -1,15 +1,15 @@
 """The studies the book's chapters read, defined once: the CLI computes them before the book is built
 (with progress bars in the terminal), and the chapters read them back from the cache.
 
-Each study is named by an identifier: ``"main"`` (the profile's study, at the model's last map and its
-inner layer), ``"depth"`` (the profile's model at the output of every stage and at its last map) and
-``"architecture:<model>"`` (another model at its last map and its inner layer). The sweeps run on
-the profile's ``sweep_limit`` images, an evenly spread subset on the CPU, with the paper's three methods and
-without deletion/insertion curves (the main study has the pixel-wise methods and the curves, at its two layers).
+Each study is named by an identifier: ``"main"`` (the profile's model over all the images of its data set, at
+its last map and inner layer with every method and the deletion/insertion curves, and, from the same pass per
+batch, at every layer of the depth sweep with the paper's three methods) and ``"architecture:<model>"`` (another
+model at its last map and its inner layer, all images, the paper's three methods, no curves). ``"depth"`` names
+the main study too: the depth chapter reads its sweep layers.
 
 >>> from gradcam_study import book
->>> [study.name for study in book.book_studies("quick")][:2]
-['main', 'depth']
+>>> [study.name for study in book.book_studies("quick")][:1]
+['main']
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 
 from . import settings
 from .methods import PAPER_METHODS
 from .models import MODELS, ModelSpec, model_spec, weights_missing
 from .display import layer_label
-from .study import LayerResults, StudyResults, profile, run_profile
+from .study import LayerResults, StudyConfig, StudyResults, profile, run_profile
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +51,62 @@ class BookStudy:
 
 
 def depth_layers(spec: ModelSpec) -> tuple[str, ...]:
-    """The depth sweep's layers, from the input side: the output of each stage, then the model's last map."""
-    return tuple(dict.fromkeys((*spec.stages, spec.layer)))
+    """The depth sweep's layers, from the input side: per stage its non-negative map (where the stage outputs are
+    signed; :attr:`~gradcam_study.models.ModelSpec.nonnegative_stages`) and its output, then the model's last map.
+
+    >>> depth_layers(model_spec("efficientnet_lite0"))[:3]
+    ('_blocks.0._project_conv:input', '_blocks.0', '_blocks.2._project_conv:input')
+    """
+    nonnegative = dict(zip(spec.stages, spec.nonnegative_stages))
+    ordered = [layer for stage in spec.stages for layer in (nonnegative.get(stage), stage) if layer is not None]
+    return tuple(dict.fromkeys((*ordered, spec.layer)))
 
 
-def book_studies(profile_name: str | None = None) -> list[BookStudy]:
-    """The studies the book reads in the given profile, in the order the CLI computes them."""
+#: The image count a preview's curve subset is scaled against when the profile sets no image limit (the 1000-image
+#: sample's size).
+PREVIEW_BASE = 1000
+
+#: Other names of book studies: the depth chapter reads the main study, which holds its layers.
+ALIASES = {"depth": "main"}
+
+
+def preview_overrides(config: StudyConfig, limit: int | None) -> dict[str, object]:
+    """The overrides of a preview limited to ``limit`` images (``GRADCAM_STUDY_LIMIT``; none when None): that many
+    images, evenly spread, and the deletion/insertion subset cut in the same proportion (at least one image).
+
+    >>> preview_overrides(StudyConfig(curve_limit=200), 250)
+    {'limit': 250, 'curve_limit': 50}
+    """
+    if limit is None:
+        return {}
+    total = config.limit or PREVIEW_BASE
+    limit = min(limit, total)
+    overrides: dict[str, object] = {"limit": limit}
+    if config.curve_limit:
+        overrides["curve_limit"] = max(1, round(config.curve_limit * limit / total))
+    elif config.curve_limit is None:
+        overrides["curve_limit"] = limit
+    return overrides
+
+
+def book_studies(profile_name: str | None = None, limit: int | None = None) -> list[BookStudy]:
+    """The studies the book reads in the given profile, in the order the CLI computes them; ``limit`` (else
+    ``GRADCAM_STUDY_LIMIT``) makes a preview of at most that many images per study."""
     chosen = profile(settings.profile_name(profile_name))
     spec = model_spec(chosen.config.model)
+    preview = preview_overrides(chosen.config, settings.book_limit(limit))
+    sweep = depth_layers(spec)
+    main = chosen.config.main_layers()
     studies = [
-        BookStudy("main", {}, f"{spec.name} at {', '.join(chosen.config.resolved_layers())}"),
-        BookStudy(
-            "depth",
-            {"layers": depth_layers(spec), "limit": chosen.sweep_limit or chosen.config.limit, **SWEEP_SETTINGS},
-            f"{spec.name} at {len(depth_layers(spec))} depths",
-        ),
+        BookStudy("main", {"sweep_layers": sweep, **preview},
+                  f"{spec.name} at {', '.join(main)} (every method), and at "
+                  f"{len([layer for layer in sweep if layer not in main])} more depths (the paper's three)"),
     ]
     for name in ARCHITECTURES:
         if name == spec.name or weights_missing(MODELS[name]) is not None:
             continue
         studies.append(BookStudy(
-            f"architecture:{name}", {"model": name, "limit": chosen.sweep_limit or chosen.config.limit, **SWEEP_SETTINGS},
+            f"architecture:{name}", {"model": name, **SWEEP_SETTINGS, **preview, "curve_limit": 0},
             f"{name} at its last map and inner layer",
         ))
     return studies
@@ -78,6 +114,7 @@ def book_studies(profile_name: str | None = None) -> list[BookStudy]:
 
 def study(name: str, profile_name: str | None = None, progress: bool = False) -> StudyResults:
     """The book study ``name`` (``"main"``, ``"depth"``, ``"architecture:<model>"``), computed or read back."""
+    name = ALIASES.get(name, name)
     for candidate in book_studies(profile_name):
         if candidate.name == name:
             return candidate.run(progress=progress, name=profile_name)
@@ -104,8 +141,10 @@ def architecture_studies(
 
 
 def depth_settings(depth: StudyResults) -> dict[str, LayerResults]:
-    """The depth study (``study("depth")``) by layer, from the input side, keyed by the layer's label."""
-    return {layer_label(layer): depth.at(layer) for layer in depth.layers}
+    """The depth sweep's layers of ``study("depth")`` (:func:`depth_layers`), from the input side, keyed by the
+    layer's label."""
+    return {layer_label(layer): depth.at(layer) for layer in depth_layers(model_spec(depth.config.model))
+            if layer in depth.layers}
 
 
 def architecture_settings(
@@ -123,6 +162,24 @@ def architecture_settings(
         for layer in dict.fromkeys((spec.layer, spec.inner_layer or spec.layer)):
             settings_found[f"{name} at {layer_label(layer)}"] = found.at(layer)
     return settings_found, left_out
+
+
+def study_times(profile_name: str | None = None) -> pd.DataFrame:
+    """Per book study (index: its identifier): images analysed, layers, the seconds its computation took (summed
+    over resumed runs), images per second, how its forward passes ran and what compiling them cost. Read back from
+    the cache: each study must have been computed (``python -m gradcam_study book``)."""
+    rows = {}
+    for planned in book_studies(profile_name):
+        found = planned.run(name=profile_name)
+        rows[planned.name] = {
+            "images": len(found.images),
+            "layers": len(found.layers),
+            "seconds": found.seconds,
+            "images_per_second": len(found.images) / found.seconds if found.seconds > 0 else float("nan"),
+            "forward_mode": found.forward_mode,
+            "warmup_seconds": found.warmup_seconds,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("study")
 
 
 def prepare(
@@ -155,5 +212,5 @@ def prepare(
     return keys
 
 
-__all__ = ["ARCHITECTURES", "BookStudy", "architecture_settings", "architecture_studies", "book_studies", "depth_layers",
-           "depth_settings", "prepare", "study"]
+__all__ = ["ALIASES", "ARCHITECTURES", "BookStudy", "architecture_settings", "architecture_studies", "book_studies", "depth_layers",
+           "depth_settings", "prepare", "preview_overrides", "study", "study_times"]

@@ -60,6 +60,16 @@ MACHINE_LABELS: dict[str, str] = {
     "gpu": "GPU",
 }
 
+#: Labels of the columns of :func:`gradcam_study.book.study_times`.
+STUDY_TIME_LABELS: dict[str, str] = {
+    "images": "images",
+    "layers": "layers",
+    "seconds": "time (s)",
+    "images_per_second": "images per second",
+    "forward_mode": "forward passes",
+    "warmup_seconds": "compiling (s)",
+}
+
 #: Labels of the identifiers used as keys of per-image columns and of summaries.
 LABELS: dict[str, str] = {
     "nonzero_alphas": "non-zero alphas",
@@ -363,6 +373,7 @@ __all__ = [
     "COUNT_IDENTIFIERS",
     "LABELS",
     "MACHINE_LABELS",
+    "STUDY_TIME_LABELS",
     "METHOD_LABELS",
     "METHOD_PAIRS",
     "NEAR_HALF",

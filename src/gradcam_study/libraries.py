@@ -833,6 +833,66 @@ def audit_layer(
     return audit
 
 
+def score_identified(
+    audit: pd.DataFrame,
+    results: LayerResults,
+    classifier: Classifier,
+    threshold: float = DEFAULT_THRESHOLD,
+    method: str = "grad_cam_plus_plus",
+    batch_size: int = 16,
+    resamples: int = 2000,
+) -> pd.DataFrame:
+    """The audit with each library's ``method`` scored on EVERY image kept at ``threshold``, not only on the audit's
+    subset: the formula :func:`audit_layer` identified for it (its best candidate; a positive factor per image does
+    not change a normalised heatmap) is a weighting of the study's own capture, so the package computes its heatmaps
+    from one capture per batch and scores them by the study's protocol (eq. (15), (16)) against the stored eq. (9)
+    Grad-CAM++ and Grad-CAM+ scores. Replaces ``relative_performance``, ``ci_low``, ``ci_high`` (and their
+    ``_vs_grad_cam_plus`` twins) of those rows and sets ``scored_images``; candidates whose heatmaps of a batch are
+    equal share their forward passes.
+
+    >>> scored = score_identified(audit, results, classifier)      # doctest: +SKIP
+    >>> int(scored.loc[("torchcam", "grad_cam_plus_plus"), "scored_images"]) == len(results.kept())  # doctest: +SKIP
+    True
+    """
+    scored = audit.copy()
+    rows = [key for key, row in audit.iterrows() if key[1] == method and row["status"] == "ok"
+            and isinstance(row.get("formula"), str)]
+    formulas = list(dict.fromkeys(audit.loc[key, "formula"] for key in rows))
+    if not formulas:
+        return scored
+    kept = results.require_kept(threshold)
+    ids = list(kept.index)
+    device = classifier.device
+    log_probs: dict[str, list[Tensor]] = {formula: [] for formula in formulas}
+    for start in range(0, len(ids), batch_size):
+        part = ids[start:start + batch_size]
+        pixels = load_pixels(classifier, [results.image_path(i) for i in part]).to(device)
+        targets = torch.tensor(kept.loc[part, "label"].tolist(), dtype=torch.long, device=device)
+        inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last)
+        captured = capture_layers(classifier.network, [results.layer], inputs, targets, (SCORE_KIND,))
+        activations = captured.activations[results.layer].double()
+        gradients = captured.gradients[results.layer][SCORE_KIND].double()
+        done: list[tuple[Tensor, Tensor]] = []
+        for formula in formulas:
+            heatmaps = normalised_heatmaps_of(activations, CANDIDATES[formula].weights(activations, gradients))
+            same = next((scores for earlier, scores in done if torch.equal(earlier, heatmaps)), None)
+            if same is None:
+                same = explanation_log_probs(classifier, pixels, heatmaps, targets, batch_size)
+                done.append((heatmaps, same))
+            log_probs[formula].append(same)
+    stored = {m: kept[log_prob_column(SCORE_KIND, m)].to_numpy() for m in ("grad_cam_plus_plus", "grad_cam_plus")}
+    for key in rows:
+        found = torch.cat(log_probs[audit.loc[key, "formula"]]).numpy()
+        for suffix, against in (("", "grad_cam_plus_plus"), ("_vs_grad_cam_plus", "grad_cam_plus")):
+            log_rp = log_relative_performance(found, stored[against])
+            bounds = bootstrap_relative_performance(log_rp, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples)
+            scored.loc[key, f"relative_performance{suffix}"] = relative_performance(found, stored[against])
+            scored.loc[key, f"ci_low{suffix}"] = bounds.low
+            scored.loc[key, f"ci_high{suffix}"] = bounds.high
+        scored.loc[key, "scored_images"] = len(ids)
+    return scored
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Tables and sentences for the chapter.
 # --------------------------------------------------------------------------------------------------------------
@@ -1043,7 +1103,7 @@ def study_verdicts(statistics: Mapping[str, pd.DataFrame]) -> dict[str, tuple[st
 def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str, pd.DataFrame]) -> list[str]:
     """The chapter's "What to do", computed: whether the study favours Grad-CAM++ over Grad-CAM+ anywhere
     (:func:`study_verdicts`), then per library whether that applies to its Grad-CAM++ (it does where the library
-    computes eq. (9)) and how its Grad-CAM++ scores on the audit's images against eq. (9)'s and against Grad-CAM+."""
+    computes eq. (9)) and how the formula its Grad-CAM++ computes scores on every kept image (:func:`score_identified`) against eq. (9)'s and against Grad-CAM+."""
     from .display import layer_label
 
     verdicts = study_verdicts(statistics)
@@ -1069,12 +1129,12 @@ def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str,
         if chosen is not None and _is_eq9(chosen):
             text = (f"**{library} users**: `{klass}` is eq. 9 ({CANDIDATES[chosen].label}); where its heatmaps and scores "
                     "are not distinguishable from eq. 9's (the tables above), this book's findings about Grad-CAM++ apply "
-                    f"to it on this network. On the audit's images its Grad-CAM++ scores {scores}.")
+                    f"to it on this network. On every kept image the formula it computes scores {scores}.")
         else:
             what = (CANDIDATES[chosen].label if chosen is not None
                     else " / ".join(f"{_formula_text(row)} at {layer_label(layer)}" for layer, row in ok.items()))
             text = (f"**{library} users**: `{klass}` is not the Grad-CAM++ of eq. 9 but {what}, so this book's findings "
-                    f"about Grad-CAM++ do not carry over to it unchecked. On the audit's images it scores {scores}.")
+                    f"about Grad-CAM++ do not carry over to it unchecked. On every kept image the formula it computes scores {scores}.")
         if library == "pytorch-grad-cam":
             text += f" For Grad-CAM+, `gradcam_study.compat.GradCAMPlus` takes the same arguments as `{klass}`."
         else:
@@ -1101,6 +1161,7 @@ __all__ = [
     "MatchReport",
     "REFERENCE_FORMULA",
     "SCORE_KIND",
+    "score_identified",
     "audit_images",
     "audit_layer",
     "audit_limit",

@@ -14,6 +14,9 @@ Environment variables
     ``quick`` (default) or ``paper``: which study the book's chapters run.
 ``GRADCAM_STUDY_DEVICE``
     ``cpu``, ``cuda`` or ``cuda:N``; default ``cuda`` when available, else ``cpu``.
+``GRADCAM_STUDY_LIMIT``
+    A preview of the book: every study it computes limited to this many images, evenly spread over the data set
+    (and its deletion/insertion subset in proportion). Unset: all images. Every caption names the images used.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ DATA_ENV = "GRADCAM_STUDY_DATA"
 CACHE_ENV = "GRADCAM_STUDY_CACHE"
 PROFILE_ENV = "GRADCAM_STUDY_PROFILE"
 DEVICE_ENV = "GRADCAM_STUDY_DEVICE"
+LIMIT_ENV = "GRADCAM_STUDY_LIMIT"
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -65,6 +69,20 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 def profile_name(explicit: str | None = None) -> str:
     """The study profile: argument, else ``GRADCAM_STUDY_PROFILE``, else ``quick``."""
     return explicit or os.environ.get(PROFILE_ENV) or "quick"
+
+
+def book_limit(explicit: int | None = None) -> int | None:
+    """The image limit of a preview of the book: argument, else ``GRADCAM_STUDY_LIMIT``, else None (all images)."""
+    chosen = explicit if explicit is not None else os.environ.get(LIMIT_ENV)
+    if chosen in (None, ""):
+        return None
+    try:
+        value = int(chosen)
+    except ValueError:
+        raise ValueError(f"{LIMIT_ENV} must be a positive whole number of images, got {chosen!r}.") from None
+    if value <= 0:
+        raise ValueError(f"{LIMIT_ENV} must be a positive whole number of images, got {value}.")
+    return value
 
 
 def device(explicit: str | torch.device | None = None, default: str | None = None) -> torch.device:

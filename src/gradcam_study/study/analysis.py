@@ -13,10 +13,11 @@ from torch import Tensor
 
 from ..capture import ScoreKind, capture_layers
 from ..display import METHOD_PAIRS, NEAR_HALF, PIXEL_WISE_PAIRS
-from ..methods import METHODS, constant_within_maps, nonzero_alphas, normalised_heatmaps, upsample
+from ..methods import METHODS, PAPER_METHODS, constant_within_maps, nonzero_alphas, normalised_heatmaps, upsample
 from ..metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps, pearson_per_image
 from ..metrics.perturbation import ProbabilityFunction
 from ..models import Classifier
+from ..models.inference import Inference, inference
 
 #: Bins of the histogram of tanh(alpha - 1/2) over [-1, 1] (Figure 4, right).
 SQUEEZED_ALPHA_BINS = 200
@@ -111,20 +112,21 @@ class BatchResult:
     curves: dict[tuple[int, str, ScoreKind, str], tuple[np.ndarray, np.ndarray]]
 
 
-@torch.no_grad()
-def true_class_log_probs(classifier: Classifier, inputs: Tensor, labels: Tensor, chunk: int) -> Tensor:
-    """Log-probability of each image's label, ``chunk`` images per forward pass."""
-    parts = [
-        classifier.network(part.contiguous(memory_format=torch.channels_last)).log_softmax(dim=1)
-        for part in inputs.split(chunk)
-    ]
-    return torch.cat(parts).gather(1, labels.view(-1, 1)).squeeze(1)
+def true_class_log_probs(
+    model: Classifier | Inference, inputs: Tensor, labels: Tensor, chunk: int | None = None
+) -> Tensor:
+    """Log-probability of each image's label: through ``model``'s :class:`~gradcam_study.models.inference.Inference`,
+    or a classifier's eager network ``chunk`` images per forward pass."""
+    forward = model if isinstance(model, Inference) else inference(model.network, chunk or len(inputs), optimise=False)
+    return forward.log_softmax(inputs).gather(1, labels.view(-1, 1)).squeeze(1)
 
 
-def pixel_probability(classifier: Classifier, chunk: int) -> ProbabilityFunction:
+def pixel_probability(classifier: Classifier, forward: Inference | int) -> ProbabilityFunction:
     """``probability(pixels, labels)`` of :func:`~gradcam_study.metrics.deletion_insertion` for ``classifier``:
-    pixels in [0, 1], normalised here, ``chunk`` images per forward pass."""
-    return lambda pixels, labels: true_class_log_probs(classifier, classifier.normalise(pixels), labels, chunk).exp()
+    pixels in [0, 1], normalised here, through ``forward`` (or the eager network, that many images per pass)."""
+    model: Classifier | Inference = forward if isinstance(forward, Inference) else classifier
+    chunk = None if isinstance(forward, Inference) else forward
+    return lambda pixels, labels: true_class_log_probs(model, classifier.normalise(pixels), labels, chunk).exp()
 
 
 def analyse_batch(
@@ -138,6 +140,8 @@ def analyse_batch(
     curve_images: Collection[int] = (),
     curve_steps: int = DEFAULT_STEPS,
     methods: Sequence[str] = METHODS,
+    sweep_layers: Collection[str] = (),
+    forward: Inference | None = None,
 ) -> BatchResult:
     """Everything the study keeps for a batch of images (``pixels`` in [0, 1], ``B x 3 x H x W``).
 
@@ -147,6 +151,9 @@ def analyse_batch(
     larger calls). The images whose ids are in ``curve_images`` also get deletion and insertion curves of
     ``curve_steps`` intervals for every method, from the same heatmaps. ``methods`` are the methods explained
     with (all by default); heatmap correlations are kept for the pairs whose methods are both among them.
+    The layers of ``sweep_layers`` are explained with the paper's three methods only and get no curves.
+    ``forward`` is the forward pass of the explanation maps and curves (:func:`~gradcam_study.models.inference.
+    inference`; by default the eager network, one batch per pass).
     """
     device = classifier.device
     pixels = pixels.to(device, non_blocking=True)
@@ -165,20 +172,23 @@ def analyse_batch(
     size = (pixels.shape[-2], pixels.shape[-1])
     batch = len(ids)
     chunk = batch if device.type == "cpu" else batch * len(methods)
-    pairs = [(a, b) for a, b in (*METHOD_PAIRS, *PIXEL_WISE_PAIRS) if a in methods and b in methods]
+    forward = forward if forward is not None else inference(classifier.network, chunk, optimise=False)
     layer_rows: dict[tuple[int, str], dict[str, float]] = {}
     alphas: dict[tuple[int, str, ScoreKind], AlphaSummary] = {}
     curves: dict[tuple[int, str, ScoreKind, str], tuple[np.ndarray, np.ndarray]] = {}
-    curve_positions = [position for position, image_id in enumerate(ids) if image_id in curve_images]
+    main_curve_positions = [position for position, image_id in enumerate(ids) if image_id in curve_images]
     for layer in layers:
         activations = captured.activations[layer]
         columns: dict[str, Tensor] = {}
+        at_layer = [m for m in methods if m in PAPER_METHODS] if layer in sweep_layers else list(methods)
+        pairs = [(a, b) for a, b in (*METHOD_PAIRS, *PIXEL_WISE_PAIRS) if a in at_layer and b in at_layer]
+        curve_positions = [] if layer in sweep_layers else main_curve_positions
         for kind in score_kinds:
             gradients = captured.gradients[layer][kind]
-            heatmaps = {m: normalised_heatmaps(activations, gradients, m) for m in methods}
+            heatmaps = {m: normalised_heatmaps(activations, gradients, m) for m in at_layer}
             upsampled = {m: upsample(h, size) for m, h in heatmaps.items()}
             maps = torch.cat([explanation_maps(pixels, u, classifier.normalise) for u in upsampled.values()])
-            log_probs = true_class_log_probs(classifier, maps, labels.repeat(len(methods)), chunk).split(batch)
+            log_probs = true_class_log_probs(forward, maps, labels.repeat(len(at_layer))).split(batch)
             for method, heatmap, log_prob in zip(heatmaps, heatmaps.values(), log_probs):
                 columns[log_prob_column(kind, method)] = log_prob
                 columns[constant_map_column(kind, method)] = (heatmap.flatten(1).amax(dim=1) == 0).float()
@@ -187,14 +197,14 @@ def analyse_batch(
             if curve_positions:
                 chosen = torch.tensor(curve_positions, device=device)
                 found = deletion_insertion(
-                    pixel_probability(classifier, chunk), pixels[chosen],
+                    pixel_probability(classifier, forward), pixels[chosen],
                     torch.cat([u[chosen] for u in upsampled.values()], dim=1), labels[chosen], curve_steps, chunk,
                 )
                 deletion, insertion = found.deletion.cpu().numpy(), found.insertion.cpu().numpy()
                 deletion_auc, insertion_auc = found.deletion_auc.tolist(), found.insertion_auc.tolist()
                 for row, position in enumerate(curve_positions):
                     values = layer_rows.setdefault((ids[position], layer), {})
-                    for column, method in enumerate(methods):
+                    for column, method in enumerate(at_layer):
                         curves[(ids[position], layer, kind, method)] = (deletion[row, column], insertion[row, column])
                         values[auc_column("deletion", kind, method)] = deletion_auc[row][column]
                         values[auc_column("insertion", kind, method)] = insertion_auc[row][column]

@@ -18,6 +18,9 @@ from ..methods import METHODS, PAPER_METHODS
 from ..metrics import DEFAULT_STEPS
 from ..models import Classifier, default_layers, load_classifier, model_spec
 
+#: Studies of at least this many images compile their forward passes unless told otherwise (StudyConfig.optimised).
+COMPILE_FROM_IMAGES = 128
+
 #: Images whose post-softmax probability of the true class exceeds this are kept (section 4).
 #: The paper's own value is not stated in the text available to this book; 0.5 is this book's default.
 DEFAULT_THRESHOLD = 0.5
@@ -54,10 +57,38 @@ class StudyConfig:
     curve_steps: int = DEFAULT_STEPS
     #: The methods explained with: every method by default; at least the paper's three, which every table needs.
     methods: tuple[str, ...] = METHODS
+    #: More layers from the same pass (the depth sweep's), explained with the paper's three methods and without
+    #: deletion/insertion curves; a layer already in ``layers`` keeps its methods and curves.
+    sweep_layers: tuple[str, ...] = ()
+    #: Explanation-map and curve forward passes through ``torch.compile`` where it works (results within
+    #: :data:`~gradcam_study.models.inference.TOLERANCE` of the eager network's); False runs everything eagerly;
+    #: None (the default) compiles for studies of at least :data:`COMPILE_FROM_IMAGES` images, where the
+    #: compilation (seconds to minutes on a CPU) pays for itself.
+    optimised: bool | None = None
+
+    def compiles(self, images: int) -> bool:
+        """Whether a study of this configuration over ``images`` images compiles its forward passes."""
+        return self.optimised if self.optimised is not None else images >= COMPILE_FROM_IMAGES
+
+    def main_layers(self) -> tuple[str, ...]:
+        """The layers explained with every method of :attr:`methods` (and curves): ``layers``, or the model's
+        defaults (its last map and its inner layer)."""
+        return tuple(self.layers) if self.layers else default_layers(model_spec(self.model))
 
     def resolved_layers(self) -> tuple[str, ...]:
-        """The layer keys this study explains, the model's defaults filled in."""
-        return tuple(self.layers) if self.layers else default_layers(model_spec(self.model))
+        """Every layer key this study explains: :meth:`main_layers`, then the other :attr:`sweep_layers`."""
+        return tuple(dict.fromkeys((*self.main_layers(), *self.sweep_layers)))
+
+    def only_swept(self) -> tuple[str, ...]:
+        """The layers explained with the paper's three methods only (the sweep layers not among the main ones)."""
+        main = set(self.main_layers())
+        return tuple(layer for layer in self.resolved_layers() if layer not in main)
+
+    def methods_at(self, layer: str) -> tuple[str, ...]:
+        """The methods explained at ``layer``: :attr:`methods` at a main layer, the paper's three at a swept one."""
+        if layer in self.only_swept():
+            return tuple(m for m in self.methods if m in PAPER_METHODS)
+        return self.methods
 
     def classifier(self, device: torch.device | str = "cpu") -> Classifier:
         """The classifier this configuration explains (same weights), on ``device``: the one way to build it."""
@@ -82,22 +113,23 @@ class StudyConfig:
             raise ValueError(f"The number of deletion/insertion steps must be at least 1, got {self.curve_steps}.")
         if self.layers is not None and not self.layers:
             raise ValueError("The layer list is empty; name at least one layer or leave it unset for the model's.")
+        if len(set(self.sweep_layers)) != len(self.sweep_layers):
+            raise ValueError(f"A sweep layer is named more than once: {', '.join(self.sweep_layers)}.")
         with torch.device("meta"):
             # Built on the meta device: only the module tree is needed, no weights, no memory.
             network = spec.architecture()
         resolve_layers(network, [TappedLayer.parse(key) for key in self.resolved_layers()])
 
 
-#: The quick profile's deletion/insertion subset: what two CPU cores compute within the book's time budget.
-QUICK_CURVE_LIMIT = 20
+#: The quick profile's deletion/insertion subset (evenly spread): the fewest images the book draws a verdict from
+#: curves on, and about what two CPU cores compute within the book's time budget.
+QUICK_CURVE_LIMIT = 200
 
 
 @dataclass(frozen=True)
 class Profile:
     """A named study: configuration, which data set it fetches when none is configured, and its device.
 
-    ``sweep_limit`` is the number of images of the studies that explain many layers or several models
-    (the depth and architecture sweeps): an evenly spread subset on the CPU, None for all images.
     ``paper_setting`` says whether this profile is the paper's own setting, so that a difference from the
     paper's values means something.
     """
@@ -109,7 +141,6 @@ class Profile:
     device: str | None
     batch_size: int
     description: str = field(default="")
-    sweep_limit: int | None = None
     paper_setting: bool = False
 
 
@@ -121,8 +152,7 @@ PROFILES: dict[str, Profile] = {
         dataset_label="ImageNet sample (1000 images, one per class)",
         device="cpu",
         batch_size=16,
-        description="EfficientNet-Lite0 on the 1000-image ImageNet sample, on the CPU: runs offline in minutes.",
-        sweep_limit=100,
+        description="EfficientNet-Lite0 on the 1000-image ImageNet sample, on the CPU: runs offline.",
     ),
     "paper": Profile(
         name="paper",

@@ -19,6 +19,7 @@ from .. import settings
 from ..data import LabelledImage, LabelledImageDataset, collate, list_images
 from ..display import Provenance, layer_label
 from ..models import Classifier
+from ..models.inference import inference
 from .analysis import analyse_batch
 from .config import Profile, StudyConfig, evenly_spread, profile, select_images, study_key, with_overrides
 from .results import StudyResults
@@ -82,7 +83,8 @@ def run_study(
         if pending:
             # Loaded only when there is work: a finished study is read back without touching the weights.
             classifier = config.classifier(chosen_device)
-            _stream(store, classifier, root, images, pending, config, chosen_device, num_workers, progress, len(done))
+            _stream(store, classifier, root, images, pending, config, chosen_device, num_workers, progress, len(done),
+                    batch_size)
         meta = store.meta()
         frame, skipped = store.images(), store.skipped()
         layer_frames = {layer: store.layer_rows(layer) for layer in layers}
@@ -99,6 +101,8 @@ def run_study(
         store_path=store_path,
         seconds=float(meta.get("seconds", 0.0)),
         data_root=root,
+        forward_mode=str(meta.get("forward_mode", "eager")),
+        warmup_seconds=float(meta.get("warmup_seconds", 0.0)),
     )
 
 
@@ -113,6 +117,7 @@ def _stream(
     num_workers: int | None,
     progress: bool,
     already_done: int,
+    batch_size: int,
 ) -> None:
     workers = default_workers() if num_workers is None else num_workers
     loader = DataLoader(
@@ -125,6 +130,12 @@ def _stream(
     paths = {i: str(image.path.relative_to(root)) for i, image in enumerate(images)}
     layers = config.resolved_layers()
     curve_images = frozenset(evenly_spread(len(images), config.curve_limit))
+    forward = inference(
+        classifier.network, _forward_batch(batch_size, len(config.methods), device),
+        (classifier.spec.crop, classifier.spec.crop), optimise=config.compiles(len(images)),
+    )
+    # Compiling is paid once per process and model; a resumed run reports its own.
+    store.set_meta(forward_mode=forward.mode, forward_note=forward.reason, warmup_seconds=forward.warmup_seconds)
     started = time.perf_counter()
     previous = float(store.meta().get("seconds", 0.0))
     description = f"{config.model}, {len(layers)} layer{'s' if len(layers) > 1 else ''}"
@@ -139,11 +150,18 @@ def _stream(
                 result = analyse_batch(
                     classifier, layers, batch.pixels, batch.labels, batch.indices, config.score_kinds,
                     config.alpha_sample_size, curve_images, config.curve_steps, config.methods,
+                    sweep_layers=config.only_swept(), forward=forward,
                 )
                 rows, layer_rows, alphas, curves = result.rows, result.layer_rows, result.alphas, result.curves
             store.write_batch(rows, layer_rows, paths, alphas, batch.skipped, curves)
             store.set_meta(seconds=previous + time.perf_counter() - started)
             bar.update(len(batch.indices) + len(batch.skipped))
+
+
+def _forward_batch(batch_size: int, methods: int, device: torch.device) -> int:
+    """Images per forward pass of explanation maps and curves: the study's batch on the CPU (larger calls measured
+    no faster there), every method's maps of a batch at once on a GPU."""
+    return batch_size if device.type == "cpu" else batch_size * methods
 
 
 @contextmanager

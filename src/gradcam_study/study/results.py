@@ -87,6 +87,11 @@ class LayerResults:
     def score_kinds(self) -> tuple[ScoreKind, ...]:
         return self.config.score_kinds
 
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods explained at this layer (every one at a main layer, the paper's three at a swept one)."""
+        return self.methods_at(self.layer)
+
     def kept(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """Rows whose post-softmax probability of the true class exceeds ``threshold`` (the paper's filter)."""
         return self.images[self.images["probability"] > threshold] if len(self.images) else self.images
@@ -224,7 +229,7 @@ class LayerResults:
 
     def _has_curves(self, frame: pd.DataFrame) -> pd.Series:
         """Which rows of ``frame`` have deletion and insertion curves (all False where the study computed none)."""
-        column = auc_column("deletion", self.score_kinds[0], self.config.methods[0])
+        column = auc_column("deletion", self.score_kinds[0], self.methods[0])
         return frame[column].notna() if column in frame else pd.Series(False, index=frame.index)
 
     def curve_images(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
@@ -253,7 +258,7 @@ class LayerResults:
         the stored log-probabilities; Win % is over :data:`WIN_BASELINE` (NaN for the baseline itself);
         deletion and insertion AUC use the kept images of the curve subset (NaN where it is empty)."""
         records = {}
-        for method in self.config.methods:
+        for method in self.methods:
             row = {}
             for yardstick in YARDSTICKS:
                 values = (np.empty(0) if yardstick == "win_percent" and method == WIN_BASELINE
@@ -325,7 +330,7 @@ class LayerResults:
         """Mean deletion and insertion curves of every method over the kept images of the curve subset: rows are
         the fractions of pixels, columns ``(curve, method)`` with curve ``"deletion"`` or ``"insertion"``."""
         data = {}
-        for method in self.config.methods:
+        for method in self.methods:
             found = self.curves(kind, method, threshold)
             for curve in ("deletion", "insertion"):
                 values = getattr(found, curve)
@@ -409,6 +414,16 @@ class StudyResults:
     store_path: Path
     seconds: float
     data_root: Path
+    #: How the explanation maps' forward passes ran in the run that computed the study: ``"compiled"`` or
+    #: ``"eager"``, and what compiling cost (seconds, paid once per process and model).
+    forward_mode: str = "eager"
+    warmup_seconds: float = 0.0
+
+    @property
+    def main_layers(self) -> tuple[str, ...]:
+        """The layers explained with every method (the model's last map, then its inner layer where it has one);
+        :attr:`layers` adds the layers of a sweep."""
+        return tuple(layer for layer in self.config.main_layers() if layer in self.layer_frames)
 
     def at(self, layer: str | None = None) -> LayerResults:
         """The results at ``layer`` (a layer key of the study); the first layer, the model's last map by default."""

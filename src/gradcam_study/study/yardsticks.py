@@ -170,7 +170,7 @@ def head_to_head(results: LayerResults, kind: ScoreKind, threshold: float = DEFA
     """Every other method against ``baseline`` by Win %, head-to-head: its wins, the baseline's wins over it, and
     whether the paired difference is separated from 0 (rows: methods)."""
     records = {}
-    for method in results.config.methods:
+    for method in results.methods:
         if method == baseline:
             continue
         row = paired_comparison(results, kind, method, baseline, threshold, yardsticks=("win_percent",)).loc["win_percent"]
