@@ -41,3 +41,14 @@ def test_profile_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.profile_name() == "quick"
     monkeypatch.setenv(settings.PROFILE_ENV, "paper")
     assert settings.profile_name() == "paper"
+
+
+def test_book_limit_reads_a_positive_whole_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(settings.LIMIT_ENV, raising=False)
+    assert settings.book_limit() is None and settings.book_limit(12) == 12
+    monkeypatch.setenv(settings.LIMIT_ENV, "160")
+    assert settings.book_limit() == 160
+    for wrong in ("many", "0", "-3"):
+        monkeypatch.setenv(settings.LIMIT_ENV, wrong)
+        with pytest.raises(ValueError, match="GRADCAM_STUDY_LIMIT must be a positive whole number"):
+            settings.book_limit()

@@ -58,6 +58,7 @@ def test_depth_layers_run_from_the_input_side_to_the_last_map() -> None:
 
 def test_book_studies_name_every_study_a_chapter_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRADCAM_STUDY_PROFILE", raising=False)
+    monkeypatch.delenv("GRADCAM_STUDY_LIMIT", raising=False)
     studies = book.book_studies("quick")
     names = [study.name for study in studies]
     assert names[0] == "main" and "depth" not in names  # one study of the profile's model: "depth" is its alias
@@ -67,3 +68,15 @@ def test_book_studies_name_every_study_a_chapter_reads(monkeypatch: pytest.Monke
     assert studies[0].overrides["sweep_layers"] == book.depth_layers(book.model_spec("efficientnet_lite0"))
     with pytest.raises(ValueError, match="No book study 'nope'"):
         book.study("nope", "quick")
+
+
+def test_a_preview_limits_every_study_and_its_curves_in_proportion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRADCAM_STUDY_PROFILE", raising=False)
+    monkeypatch.setenv("GRADCAM_STUDY_LIMIT", "160")
+    studies = {study.name: study for study in book.book_studies("quick")}
+    assert all(study.overrides["limit"] == 160 for study in studies.values())
+    assert studies["main"].overrides["curve_limit"] == 32  # 200 of 1000 becomes 32 of 160
+    assert studies["architecture:efficientnet_lite1"].overrides["curve_limit"] == 0
+    # The paper profile's study has a limit of its own (10,000 images) and curves on all of them.
+    assert book.preview_overrides(book.profile("paper").config, 400) == {"limit": 400, "curve_limit": 400}
+    assert book.preview_overrides(book.profile("quick").config, None) == {}
