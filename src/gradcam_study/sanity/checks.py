@@ -57,6 +57,8 @@ DEFAULT_LIMIT = 200
 MEASURES = ("spearman", "spearman_absolute", "ssim")
 #: The experiments: cascading randomisation (from the head down) and one stage at a time.
 EXPERIMENTS = ("cascading", "independent")
+#: The pairs of score kinds whose heatmaps :attr:`SanityResults.kinds` compares.
+KIND_PAIRS = (("pre_softmax", "post_softmax"), ("post_softmax", "log_softmax"), ("pre_softmax", "log_softmax"))
 #: The shift's layer and map: the model's last map (the input of its pooling layer), its first map.
 SHIFT_LAYER = "_avg_pooling:input"
 
@@ -180,6 +182,9 @@ class SanityResults:
     images: pd.DataFrame
     similarity: pd.DataFrame
     vulnerability: pd.DataFrame
+    #: One row per image, layer, method and pair of score kinds (``kind``, ``other``) of the trained model: how far
+    #: the heatmaps of the two kinds are apart (``correlation``, ``top_overlap``, ``max_difference``).
+    kinds: pd.DataFrame
     examples: dict[str, np.ndarray]
     #: Seconds per image of one randomisation step (the capture and the comparisons), mean over the steps.
     step_seconds_per_image: float
@@ -189,6 +194,8 @@ class SanityResults:
     total_images: int
     skipped: int = 0
     steps: dict[str, list[str]] = field(default_factory=dict)
+    #: The images (``image`` of :attr:`images`) whose heatmaps :attr:`examples` holds, in its order.
+    example_images: list[int] = field(default_factory=list)
 
 
 def _fingerprint() -> str:
@@ -249,9 +256,11 @@ def run_sanity_checks(
         images=pd.read_csv(where / "images.csv"),
         similarity=pd.read_csv(where / "similarity.csv.gz"),
         vulnerability=pd.read_csv(where / "vulnerability.csv.gz"),
+        kinds=pd.read_csv(where / "kinds.csv.gz"),
         examples=examples,
         step_seconds_per_image=meta["step_seconds_per_image"], seconds=meta["seconds"], device=meta["device"],
         data_root=root, total_images=len(folder), skipped=meta["skipped"], steps=meta["steps"],
+        example_images=meta["example_images"],
     )
 
 
@@ -272,6 +281,7 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
     example_ids = set(evenly_spread(len(images), None)[: config.example_images])
     similarity: list[pd.DataFrame] = []
     vulnerability: list[pd.DataFrame] = []
+    kinds: list[pd.DataFrame] = []
     image_rows: list[dict[str, object]] = []
     examples: dict[str, list[np.ndarray]] = {}
     step_seconds, step_images, skipped = 0.0, 0, 0
@@ -330,6 +340,14 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
                                        done[stages][layer], keep)
                 step_seconds += time.perf_counter() - clock
             step_images += len(ids) * len(steps)
+            for layer in layers:
+                by_kind = dict(zip(ALL_SCORE_KINDS, upsample(min_max_normalise(reference[layer].clamp(min=0)),
+                                                             (config.similarity_size,) * 2).squeeze(1).chunk(len(ALL_SCORE_KINDS))))
+                for first, second in KIND_PAIRS:
+                    change = heatmap_change(by_kind[first], by_kind[second], config.top_fraction)
+                    kinds.append(_frame(ids, (first,), {
+                        "correlation": change.correlation, "top_overlap": change.top_overlap,
+                        "max_difference": change.max_difference}, layer=layer).assign(other=second))
             shifted = ShiftedLogits(tail, config.shift_layer, config.shift_channel, config.shift_scale)
             wrapped = capture_layers(shifted, [ShiftedLogits.key(layer) for layer in layers], entering[tapped], labels,
                                      ALL_SCORE_KINDS)
@@ -354,11 +372,12 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
     pd.DataFrame(image_rows).to_csv(partial / "images.csv", index=False)
     pd.concat(similarity, ignore_index=True).to_csv(partial / "similarity.csv.gz", index=False)
     pd.concat(vulnerability, ignore_index=True).to_csv(partial / "vulnerability.csv.gz", index=False)
+    pd.concat(kinds, ignore_index=True).to_csv(partial / "kinds.csv.gz", index=False)
     np.savez_compressed(partial / "examples.npz", **{k: np.concatenate(v) for k, v in examples.items()})
-    example_paths = [row["path"] for row in image_rows if row["image"] in example_ids]
+    example_ids_found = [row["image"] for row in image_rows if row["image"] in example_ids]
     (partial / "meta.json").write_text(json.dumps({
         "seconds": time.perf_counter() - started, "device": str(device), "skipped": skipped,
-        "step_seconds_per_image": step_seconds / max(step_images, 1), "example_paths": example_paths,
+        "step_seconds_per_image": step_seconds / max(step_images, 1), "example_images": example_ids_found,
         "steps": {experiment: [s[-1] if experiment == "cascading" else s[0] for e, s in steps if e == experiment]
                   for experiment in EXPERIMENTS},
     }, indent=2))
@@ -384,4 +403,4 @@ def sanity_checks(profile_name: str | None = None, progress: bool = False) -> Sa
 
 
 __all__ = ["DEFAULT_LIMIT", "EXPERIMENTS", "LIMIT_ENV", "MEASURES", "SanityConfig", "SanityResults",
-           "compare_maps", "run_sanity_checks", "sanity_checks", "sanity_key", "sanity_limit", "signed_maps"]
+           "KIND_PAIRS", "compare_maps", "run_sanity_checks", "sanity_checks", "sanity_key", "sanity_limit", "signed_maps"]
