@@ -44,7 +44,7 @@ from ..study.config import evenly_spread, profile, select_images, source_fingerp
 from .randomisation import (
     FromBlock, block_inputs, cascading_steps, first_block, independent_steps, randomised, run_blocks,
 )
-from .similarity import spearman_per_image, ssim_per_image
+from .similarity import ssim_per_image, unit_ranks
 from .vulnerability import TOP_FRACTION, ShiftedLogits, heatmap_change
 
 log = logging.getLogger(__name__)
@@ -116,17 +116,37 @@ def signed_maps(activations: Tensor, gradients: Tensor, method: str) -> Tensor:
     raise ValueError(f"Unknown method {method!r}; known: {', '.join(METHODS)}.")
 
 
-def compare_maps(trained: Tensor, changed: Tensor, size: int) -> dict[str, Tensor]:
-    """The :data:`MEASURES` of two batches of signed maps (``B x h x w``), per image, after upsampling to ``size``:
-    Spearman of the signed maps and of their absolute values, SSIM of the heatmaps (ReLU, min-max normalised)."""
-    up_trained, up_changed = (upsample(m.float(), (size, size)).squeeze(1) for m in (trained, changed))
+@dataclass(frozen=True)
+class Reference:
+    """The trained model's side of every comparison, computed once per batch (see :func:`reference_maps`)."""
+
+    ranks: Tensor
+    absolute_ranks: Tensor
+    heatmaps: Tensor
+
+
+def _upsampled(maps: Tensor, size: int) -> Tensor:
+    return upsample(maps.float(), (size, size)).squeeze(1)
+
+
+def reference_maps(trained: Tensor, size: int) -> Reference:
+    """The trained signed maps (``B x h x w``) upsampled to ``size``: their unit ranks, those of their absolute
+    values, and their heatmaps (ReLU, min-max normalised)."""
+    up = _upsampled(trained, size)
+    return Reference(unit_ranks(up), unit_ranks(up, absolute=True),
+                     _upsampled(min_max_normalise(trained.clamp(min=0)), size))
+
+
+def compare_maps(trained: Tensor | Reference, changed: Tensor, size: int) -> dict[str, Tensor]:
+    """The :data:`MEASURES` of two batches of signed maps (``B x h x w``; the first may be a :class:`Reference`), per
+    image, after upsampling to ``size``: Spearman of the signed maps and of their absolute values, SSIM of the
+    heatmaps (ReLU, min-max normalised)."""
+    reference = trained if isinstance(trained, Reference) else reference_maps(trained, size)
+    up = _upsampled(changed, size)
     return {
-        "spearman": spearman_per_image(up_trained, up_changed),
-        "spearman_absolute": spearman_per_image(up_trained, up_changed, absolute=True),
-        "ssim": ssim_per_image(
-            upsample(min_max_normalise(trained.clamp(min=0)), (size, size)).squeeze(1),
-            upsample(min_max_normalise(changed.clamp(min=0)), (size, size)).squeeze(1),
-        ),
+        "spearman": (reference.ranks * unit_ranks(up)).sum(dim=1),
+        "spearman_absolute": (reference.absolute_ranks * unit_ranks(up, absolute=True)).sum(dim=1),
+        "ssim": ssim_per_image(reference.heatmaps, _upsampled(min_max_normalise(changed.clamp(min=0)), size)),
     }
 
 
@@ -316,6 +336,7 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
             # that each measure is one call per layer and step.
             reference = {layer: stacked_maps(trained, layer, ALL_SCORE_KINDS) for layer in layers}
             compared = {layer: _select(reference[layer], ALL_SCORE_KINDS, config.score_kinds) for layer in layers}
+            prepared = {layer: reference_maps(maps, config.similarity_size) for layer, maps in compared.items()}
             if keep:
                 for layer in layers:
                     _keep_examples(examples, "trained/trained", layer, config.score_kinds, compared[layer], keep)
@@ -332,7 +353,7 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
                     done[stages] = {layer: stacked_maps(found, layer, config.score_kinds) for layer in layers}
                 step = stages[-1] if experiment == "cascading" else stages[0]
                 for layer in layers:
-                    measures = compare_maps(compared[layer], done[stages][layer], config.similarity_size)
+                    measures = compare_maps(prepared[layer], done[stages][layer], config.similarity_size)
                     similarity.append(_frame(ids, config.score_kinds, measures, experiment=experiment, step=step,
                                              layer=layer))
                     if keep:
@@ -403,4 +424,4 @@ def sanity_checks(profile_name: str | None = None, progress: bool = False) -> Sa
 
 
 __all__ = ["DEFAULT_LIMIT", "EXPERIMENTS", "LIMIT_ENV", "MEASURES", "SanityConfig", "SanityResults",
-           "KIND_PAIRS", "compare_maps", "run_sanity_checks", "sanity_checks", "sanity_key", "sanity_limit", "signed_maps"]
+           "KIND_PAIRS", "Reference", "compare_maps", "reference_maps", "run_sanity_checks", "sanity_checks", "sanity_key", "sanity_limit", "signed_maps"]

@@ -8,8 +8,8 @@ for a whole batch at once; ``tests/test_similarity.py`` checks it against scikit
 
 >>> import torch
 >>> a = torch.tensor([[[0.0, 1.0], [2.0, 3.0]]])
->>> spearman_per_image(a, a ** 3).tolist(), spearman_per_image(a, -a).tolist()
-([1.0], [-1.0])
+>>> [round(v, 6) for v in (*spearman_per_image(a, a ** 3).tolist(), *spearman_per_image(a, -a).tolist())]
+[1.0, -1.0]
 """
 
 from __future__ import annotations
@@ -44,6 +44,17 @@ def average_ranks(values: Tensor) -> Tensor:
     return torch.empty_like(mean_rank).scatter_(1, order, mean_rank)
 
 
+def unit_ranks(maps: Tensor, absolute: bool = False) -> Tensor:
+    """The average ranks of each map of a ``B x ...`` batch (of its absolute values when ``absolute``), centred and
+    scaled to unit norm, ``B x N``: the dot product of two such rows is Spearman's rho (NaN where a map is constant).
+    Computed once, a reference batch's serves every comparison with it."""
+    values = maps.flatten(start_dim=1)
+    ranks = average_ranks(values.abs() if absolute else values)
+    ranks = ranks - ranks.mean(dim=1, keepdim=True)
+    # A constant map has all ranks equal: 0 / 0, NaN, which the summaries count as undefined.
+    return ranks / ranks.norm(dim=1, keepdim=True)
+
+
 def spearman_per_image(maps_a: Tensor, maps_b: Tensor, absolute: bool = False) -> Tensor:
     r"""Spearman's rank correlation of corresponding maps of two ``B x ...`` batches, one value per image:
     :math:`\rho = \mathrm{corr}(\mathrm{rank}\, a, \mathrm{rank}\, b)`, of :math:`|a|` and :math:`|b|` when
@@ -51,18 +62,12 @@ def spearman_per_image(maps_a: Tensor, maps_b: Tensor, absolute: bool = False) -
 
     >>> import torch
     >>> a = torch.tensor([[1.0, -3.0, 2.0]]); b = torch.tensor([[1.0, 3.0, 2.0]])
-    >>> spearman_per_image(a, b).tolist(), spearman_per_image(a, b, absolute=True).tolist()
-    ([-0.5], [1.0])
+    >>> round(spearman_per_image(a, b).item(), 6), round(spearman_per_image(a, b, absolute=True).item(), 6)
+    (-0.5, 1.0)
     """
-    a, b = maps_a.flatten(start_dim=1), maps_b.flatten(start_dim=1)
-    if a.shape != b.shape:
+    if maps_a.flatten(start_dim=1).shape != maps_b.flatten(start_dim=1).shape:
         raise ValueError(f"The two batches of maps differ in shape: {tuple(maps_a.shape)} and {tuple(maps_b.shape)}.")
-    if absolute:
-        a, b = a.abs(), b.abs()
-    ra, rb = average_ranks(a), average_ranks(b)
-    ra, rb = ra - ra.mean(dim=1, keepdim=True), rb - rb.mean(dim=1, keepdim=True)
-    # A constant map has all ranks equal: 0 / 0, NaN, which the summaries count as undefined.
-    return ((ra * rb).sum(dim=1) / (ra.norm(dim=1) * rb.norm(dim=1))).float()
+    return (unit_ranks(maps_a, absolute) * unit_ranks(maps_b, absolute)).sum(dim=1)
 
 
 def ssim_per_image(maps_a: Tensor, maps_b: Tensor, data_range: float = 1.0) -> Tensor:
@@ -105,4 +110,4 @@ def ssim_per_image(maps_a: Tensor, maps_b: Tensor, data_range: float = 1.0) -> T
     return index.flatten(start_dim=1).mean(dim=1).float()
 
 
-__all__ = ["SSIM_K1", "SSIM_K2", "SSIM_WINDOW", "average_ranks", "spearman_per_image", "ssim_per_image"]
+__all__ = ["SSIM_K1", "SSIM_K2", "SSIM_WINDOW", "average_ranks", "spearman_per_image", "ssim_per_image", "unit_ranks"]
