@@ -295,16 +295,17 @@ def score_yardsticks(results: LayerResults, threshold: float = DEFAULT_THRESHOLD
 
 
 def score_findings(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> str:
-    """Per score kind, the method with the smallest Average Drop, and whether the ranking of the methods by Average
-    Drop is the same for the three kinds."""
-    rankings, sentences = {}, []
+    """Per score kind, the method (or the methods tied at the printed 0.1 point) with the smallest Average Drop, and whether the
+    ranking of the methods by Average Drop (to 0.1 point, ties sharing a rank) is the same for the three kinds."""
+    rankings, best = {}, []
     for kind in results.score_kinds:
         drops = results.yardsticks(kind, threshold)[("average_drop", "value")]
-        rankings[kind] = list(drops.sort_values().index)
-        sentences.append(f"{SCORE_KIND_LABELS[kind]}: {METHOD_LABELS[rankings[kind][0]]} "
-                         f"({decimals(drops.min(), 1)}%)")
+        # HiResCAM equals Grad-CAM (LayerCAM Grad-CAM+) where the gradient is constant within maps, up to rounding.
+        rankings[kind] = drops.round(1).rank(method="min").to_dict()
+        tied = [METHOD_LABELS[m] for m in drops.index if round(drops[m], 1) == round(drops.min(), 1)]
+        best.append(f"{SCORE_KIND_LABELS[kind]}: {listing(tied)} ({decimals(drops.min(), 1)}%)")
     same = all(order == rankings[results.score_kinds[0]] for order in rankings.values())
-    return (f"The smallest Average Drop, per score kind: {listing(sentences)}. The order of the five methods by "
+    return (f"The smallest Average Drop, per score kind: {'; '.join(best)}. The order of the five methods by "
             f"Average Drop is {'the same' if same else 'not the same'} for the three kinds of score.")
 
 
@@ -316,15 +317,22 @@ def sanity_conclusion(results: SanityResults) -> str:
     verdicts = {m: depends_on_model(part.loc[m, "spearman_absolute"],
                                     int(part.loc[m, "images"] - part.loc[m, "spearman_absolute_undefined"]))
                 for m in part.index}
-    depend = [METHOD_LABELS[m] for m, v in verdicts.items() if v]
+    depend = [METHOD_LABELS[m] for m, v in verdicts.items() if v is True]
+    hold = [METHOD_LABELS[m] for m, v in verdicts.items() if v is False]
     values = listing(f"{METHOD_LABELS[m]} {_cell(part.loc[m, 'spearman_absolute'], 0)}" for m in part.index)
+    if all(v is None for v in verdicts.values()):
+        reading = (f"with fewer than {MIN_IMAGES} images with a defined correlation, no verdict is given "
+                   "({doc}`sanity_checks`).")
+    else:
+        reading = (f"by the declared criterion (below {DEPENDENCE_CRITERION}), "
+                   f"{'all five methods' if len(depend) == len(verdicts) else (listing(depend) or 'no method')} "
+                   f"pass{'es' if len(depend) <= 1 else ''} the model randomisation test"
+                   + (f" and {listing(hold)} {'does' if len(hold) == 1 else 'do'} not" if hold and depend else "")
+                   + " ({doc}`sanity_checks`).")
     return (
         f"**Do the explanations depend on the model?** Re-initialising {results.config.model} from the head down to "
         f"the stem ({len(results.images)} images), the median Spearman correlation of the absolute maps with the "
-        f"trained model's, at {layer_label(layer)} with {SCORE_KIND_LABELS[kind]} scores, ends at {values}: "
-        + (f"by the declared criterion (below {DEPENDENCE_CRITERION}), "
-           f"{'all five methods' if len(depend) == len(verdicts) else (listing(depend) or 'no method')} "
-           "pass the model randomisation test ({doc}`sanity_checks`).")
+        f"trained model's, at {layer_label(layer)} with {SCORE_KIND_LABELS[kind]} scores, ends at {values}: {reading}"
     )
 
 
