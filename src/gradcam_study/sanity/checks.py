@@ -40,7 +40,7 @@ from ..capture import ALL_SCORE_KINDS, SCORE_KINDS, LayerCaptures, ScoreKind, ca
 from ..data import LabelledImageDataset, collate, list_images
 from ..methods import CHANNEL_WEIGHTS, METHODS, min_max_normalise, upsample
 from ..models import default_layers, load_classifier, model_spec
-from ..study.config import evenly_spread, profile, select_images, source_fingerprint
+from ..study.config import profile, select_images, source_fingerprint
 from .randomisation import (
     FromBlock, block_inputs, cascading_steps, first_block, independent_steps, randomised, run_blocks,
 )
@@ -151,8 +151,8 @@ def compare_maps(trained: Tensor | Reference, changed: Tensor, size: int) -> dic
 
 
 def stacked_maps(captured: LayerCaptures, layer: str, kinds: Sequence[ScoreKind]) -> Tensor:
-    """The signed maps of every score kind of ``kinds`` and method at ``layer``, in one ``(kinds x methods x B) x h x w``
-    batch: kind first, then method (:data:`~gradcam_study.methods.METHODS`), then image."""
+    """The signed maps of every score kind of ``kinds`` and method at ``layer``, in one
+    ``(kinds x methods x B) x h x w`` batch: kind first, then method (:data:`~gradcam_study.methods.METHODS`), then image."""
     activations = captured.activations[layer]
     return torch.cat([signed_maps(activations, captured.gradients[layer][kind], method)
                       for kind in kinds for method in METHODS])
@@ -298,7 +298,7 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
     steps = _steps(config)
     loader = DataLoader(LabelledImageDataset(images, classifier.to_pixels), batch_size=config.batch_size,
                         collate_fn=collate, num_workers=min(2, os.cpu_count() or 1))
-    example_ids = set(evenly_spread(len(images), None)[: config.example_images])
+    example_ids = set(range(min(config.example_images, len(images))))
     similarity: list[pd.DataFrame] = []
     vulnerability: list[pd.DataFrame] = []
     kinds: list[pd.DataFrame] = []
@@ -327,7 +327,7 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
             trained = capture_layers(tail, layers, entering[tapped], labels, ALL_SCORE_KINDS)
             probabilities = trained.logits.softmax(dim=1)
             for position, image_id in enumerate(ids):
-                image_rows.append({"image": image_id, "path": listing_path(images[image_id].path, root),
+                image_rows.append({"image": image_id, "path": str(images[image_id].path.relative_to(root)),
                                    "label": int(batch.labels[position]),
                                    "probability": float(probabilities[position, labels[position]]),
                                    "predicted": int(probabilities[position].argmax())})
@@ -362,8 +362,8 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
                 step_seconds += time.perf_counter() - clock
             step_images += len(ids) * len(steps)
             for layer in layers:
-                by_kind = dict(zip(ALL_SCORE_KINDS, upsample(min_max_normalise(reference[layer].clamp(min=0)),
-                                                             (config.similarity_size,) * 2).squeeze(1).chunk(len(ALL_SCORE_KINDS))))
+                heatmaps = _upsampled(min_max_normalise(reference[layer].clamp(min=0)), config.similarity_size)
+                by_kind = dict(zip(ALL_SCORE_KINDS, heatmaps.chunk(len(ALL_SCORE_KINDS))))
                 for first, second in KIND_PAIRS:
                     change = heatmap_change(by_kind[first], by_kind[second], config.top_fraction)
                     kinds.append(_frame(ids, (first,), {
@@ -406,10 +406,6 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
     partial.rename(where)
 
 
-def listing_path(path: Path, root: Path) -> str:
-    return str(path.relative_to(root))
-
-
 @lru_cache(maxsize=4)
 def _cached(profile_name: str | None, limit: int | None) -> SanityResults:
     return run_sanity_checks(replace(SanityConfig(), limit=limit), profile_name=profile_name)
@@ -424,4 +420,5 @@ def sanity_checks(profile_name: str | None = None, progress: bool = False) -> Sa
 
 
 __all__ = ["DEFAULT_LIMIT", "EXPERIMENTS", "LIMIT_ENV", "MEASURES", "SanityConfig", "SanityResults",
-           "KIND_PAIRS", "Reference", "compare_maps", "reference_maps", "run_sanity_checks", "sanity_checks", "sanity_key", "sanity_limit", "signed_maps"]
+           "KIND_PAIRS", "Reference", "compare_maps", "reference_maps", "run_sanity_checks", "sanity_checks",
+           "sanity_key", "sanity_limit", "signed_maps"]

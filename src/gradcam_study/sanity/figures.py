@@ -4,7 +4,6 @@ example heatmaps along the cascade, and the heatmaps' change under the logit shi
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from torch import Tensor

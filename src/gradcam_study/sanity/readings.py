@@ -21,6 +21,7 @@ from ..display import (
     METHOD_LABELS,
     METHOD_PAIRS,
     SCORE_KIND_LABELS,
+    Provenance,
     decimals,
     interval,
     layer_label,
@@ -87,8 +88,8 @@ def full_cascade_table(results: SanityResults) -> pd.DataFrame:
     for kind in results.config.score_kinds:
         for measure in MEASURES:
             data[(SCORE_KIND_LABELS[kind], MEASURE_LABELS[measure])] = [
-                _cell(summary.loc[(layer, kind, method), measure], summary.loc[(layer, kind, method), f"{measure}_undefined"])
-                for layer, method in _layer_methods(results)
+                _cell(row[measure], row[f"{measure}_undefined"])
+                for row in (summary.loc[(layer, kind, method)] for layer, method in _layer_methods(results))
             ]
     index = pd.MultiIndex.from_tuples([(layer_label(layer), METHOD_LABELS[m]) for layer, m in _layer_methods(results)],
                                       names=["layer", "method"])
@@ -224,7 +225,8 @@ def vulnerability_table(results: SanityResults) -> pd.DataFrame:
     data = {}
     for kind in ALL_SCORE_KINDS:
         part = summary.xs(kind, level="kind")
-        data[(SCORE_KIND_LABELS[kind], "median r")] = [decimals(v, 3) if np.isfinite(v) else "–" for v in part["correlation"]]
+        data[(SCORE_KIND_LABELS[kind], "median r")] = [decimals(v, 3) if np.isfinite(v) else "–"
+                                                      for v in part["correlation"]]
         data[(SCORE_KIND_LABELS[kind], "top-10% overlap")] = [decimals(v, 2) for v in part["top_overlap"]]
         data[(SCORE_KIND_LABELS[kind], "images changed")] = [percent(v, 0) for v in part["changed"]]
     index = summary.xs(ALL_SCORE_KINDS[0], level="kind").index
@@ -295,8 +297,8 @@ def score_yardsticks(results: LayerResults, threshold: float = DEFAULT_THRESHOLD
 
 
 def score_findings(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> str:
-    """Per score kind, the method (or the methods tied at the printed 0.1 point) with the smallest Average Drop, and whether the
-    ranking of the methods by Average Drop (to 0.1 point, ties sharing a rank) is the same for the three kinds."""
+    """Per score kind, the method (or the methods tied at the printed 0.1 point) with the smallest Average Drop, and
+    whether the ranking of the methods by Average Drop (to 0.1 point, ties sharing a rank) is the same for the three kinds."""
     rankings, best = {}, []
     for kind in results.score_kinds:
         drops = results.yardsticks(kind, threshold)[("average_drop", "value")]
@@ -393,10 +395,9 @@ def prepare_book(profile_name: str | None = None, *, progress: bool = True, repo
     return {"sanity": checks.key, "score_choice": scores.key}
 
 
-def provenance(results: SanityResults, profile_name: str | None = None) -> "Provenance":
+def provenance(results: SanityResults, profile_name: str | None = None) -> Provenance:
     """The provenance of the sanity checks, for the captions of their figures and tables."""
     from .. import settings
-    from ..display import Provenance
 
     return Provenance(
         profile=settings.profile_name(profile_name), model=results.config.model,

@@ -89,7 +89,8 @@ def ssim_per_image(maps_a: Tensor, maps_b: Tensor, data_range: float = 1.0) -> T
         raise ValueError(f"SSIM compares two B x H x W batches of the same shape, got {tuple(maps_a.shape)} and "
                          f"{tuple(maps_b.shape)}.")
     if min(maps_a.shape[-2:]) < SSIM_WINDOW:
-        raise ValueError(f"SSIM needs maps of at least {SSIM_WINDOW} x {SSIM_WINDOW} pixels, got {tuple(maps_a.shape[-2:])}.")
+        raise ValueError(f"SSIM needs maps of at least {SSIM_WINDOW} x {SSIM_WINDOW} pixels, "
+                         f"got {tuple(maps_a.shape[-2:])}.")
     a, b = maps_a.float().unsqueeze(1), maps_b.float().unsqueeze(1)
     window = SSIM_WINDOW
 
