@@ -170,4 +170,19 @@ def test_a_layer_used_twice_is_refused() -> None:
 
 def test_unknown_score_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="score kind"):
-        class_scores(torch.zeros(1, 3), torch.tensor([0]), "log_softmax")  # type: ignore[arg-type]
+        class_scores(torch.zeros(1, 3), torch.tensor([0]), "softmax_squared")  # type: ignore[arg-type]
+
+
+def test_log_softmax_score_is_the_log_of_the_probability() -> None:
+    logits = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, 3.0]])
+    targets = torch.tensor([2, 1])
+    log_p = class_scores(logits, targets, "log_softmax")
+    assert torch.allclose(log_p.exp(), class_scores(logits, targets, "post_softmax"))
+    # The second image's two largest logits are equal: p = 1 / (2 + e^-3) exactly.
+    assert abs(float(log_p[1]) + float(torch.log(torch.tensor(2.0) + torch.exp(torch.tensor(-3.0))))) < 1e-6
+    # d log p_c / dA = (1 / p_c) d p_c / dA: the same direction as the post-softmax gradient, scaled per image.
+    network = nn.Sequential(nn.Conv2d(1, 2, 1), nn.Flatten(), nn.Linear(8, 3)).eval()
+    inputs = torch.randn(2, 1, 2, 2)
+    found = capture(network, "0", inputs, targets, score_kinds=("post_softmax", "log_softmax"))
+    probabilities = found.probabilities.gather(1, targets.view(-1, 1)).view(-1, 1, 1, 1)
+    assert torch.allclose(found.gradients["log_softmax"] * probabilities, found.gradients["post_softmax"], atol=1e-7)

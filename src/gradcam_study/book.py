@@ -201,6 +201,10 @@ def prepare(
     for number, book_study in enumerate(planned, start=1):
         report(f"[{number}/{len(planned)}] study '{book_study.name}': {book_study.description}")
         keys[book_study.name] = book_study.run(progress=progress, name=profile_name).key
+    # The sanity checks and the score comparison of book/sanity_checks.md and book/score_choice.md.
+    from .sanity.readings import prepare_book as prepare_sanity
+
+    keys.update(prepare_sanity(profile_name, progress=progress, report=report))
     keys["profile"] = profile(settings.profile_name(profile_name)).name
     if stamp is not None:
         previous = json.loads(stamp.read_text()) if stamp.is_file() else None

@@ -46,7 +46,8 @@ PIXEL_WISE_PAIRS: tuple[tuple[str, str], ...] = (
     ("layer_cam", "hires_cam"),
 )
 
-SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax"}
+SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax",
+                                     "log_softmax": "log-softmax"}
 
 #: Labels of the keys of :func:`gradcam_study.edition.machine`.
 MACHINE_LABELS: dict[str, str] = {

@@ -15,8 +15,12 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-ScoreKind = Literal["pre_softmax", "post_softmax"]
+ScoreKind = Literal["pre_softmax", "post_softmax", "log_softmax"]
+#: The score kinds every study computes unless told otherwise: the paper's two.
 SCORE_KINDS: tuple[ScoreKind, ...] = ("pre_softmax", "post_softmax")
+#: Every score kind :func:`class_scores` knows, the log-probability too (asked for by name only: the chapter on
+#: the choice of score compares the three).
+ALL_SCORE_KINDS: tuple[ScoreKind, ...] = (*SCORE_KINDS, "log_softmax")
 Tap = Literal["output", "input"]
 TAPS: tuple[Tap, ...] = ("output", "input")
 
@@ -57,7 +61,8 @@ class Capture:
 
     ``activations`` is ``B x K x H x W``; ``gradients[kind]`` is ``dY/dA`` for the score
     ``Y`` of that kind (the logit of the target class for ``"pre_softmax"``, its softmax
-    probability for ``"post_softmax"``), same shape; ``logits`` is ``B x C``.
+    probability for ``"post_softmax"``, its log-probability for ``"log_softmax"``), same shape;
+    ``logits`` is ``B x C``.
     """
 
     activations: Tensor
@@ -101,13 +106,23 @@ def resolve_layers(model: nn.Module, layers: Sequence[str | TappedLayer]) -> lis
 
 
 def class_scores(logits: Tensor, targets: Tensor, kind: ScoreKind) -> Tensor:
-    """The score ``Y`` of each image's target class: its logit, or its softmax probability."""
+    r"""The score ``Y`` of each image's target class ``c``: its logit :math:`y_c` (``"pre_softmax"``), its softmax
+    probability :math:`p_c` (``"post_softmax"``) or its log-probability
+    :math:`\log p_c = y_c - \log \sum_j e^{y_j}` (``"log_softmax"``).
+
+    >>> import torch
+    >>> logits = torch.tensor([[2.0, 0.0]])
+    >>> [round(float(class_scores(logits, torch.tensor([0]), kind)), 4) for kind in ALL_SCORE_KINDS]
+    [2.0, 0.8808, -0.1269]
+    """
     if kind == "pre_softmax":
         scores = logits
     elif kind == "post_softmax":
         scores = logits.softmax(dim=1)
+    elif kind == "log_softmax":
+        scores = logits.log_softmax(dim=1)
     else:
-        raise ValueError(f"Unknown score kind {kind!r}; use one of {SCORE_KINDS}.")
+        raise ValueError(f"Unknown score kind {kind!r}; use one of {ALL_SCORE_KINDS}.")
     return scores.gather(1, targets.view(-1, 1)).squeeze(1)
 
 
@@ -234,6 +249,7 @@ def capture(
 
 
 __all__ = [
+    "ALL_SCORE_KINDS",
     "Capture",
     "LayerCaptures",
     "SCORE_KINDS",
