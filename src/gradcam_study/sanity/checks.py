@@ -63,11 +63,22 @@ KIND_PAIRS = (("pre_softmax", "post_softmax"), ("post_softmax", "log_softmax"), 
 SHIFT_LAYER = "_avg_pooling:input"
 
 
+#: The fewest images of a preview's sanity checks (``GRADCAM_STUDY_LIMIT``), the minimum for any verdict.
+PREVIEW_MINIMUM = 10
+
+
 def sanity_limit(default: int | None = DEFAULT_LIMIT) -> int | None:
-    """The number of images: ``GRADCAM_STUDY_SANITY_LIMIT`` when set (a positive integer), else ``default``."""
+    """The number of images: ``GRADCAM_STUDY_SANITY_LIMIT`` when set (a positive integer); else, in a preview of the
+    book (``GRADCAM_STUDY_LIMIT``), ``default`` cut in the preview's proportion of the 1000-image sample (at least
+    :data:`PREVIEW_MINIMUM`); else ``default``."""
+    from .. import settings
+
     text = os.environ.get(LIMIT_ENV)
     if not text:
-        return default
+        preview = settings.book_limit()
+        if preview is None or default is None:
+            return default
+        return min(default, max(PREVIEW_MINIMUM, round(default * preview / 1000)))
     if not text.isdigit() or int(text) <= 0:
         raise ValueError(f"{LIMIT_ENV} must be a positive integer, got {text!r}.")
     return int(text)
