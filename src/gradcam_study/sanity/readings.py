@@ -1,7 +1,8 @@
 """What the two chapters read from the sanity checks and the score comparison: summaries, tables for display, the
 declared criteria of their verdicts and the computed sentences.
 
-Criteria (declared before looking at the numbers):
+Criteria (the dependence criterion declared before looking at the numbers; the identity tolerance set from the
+rounding gap observed between heatmaps that are equal in exact arithmetic):
 
 - a method's explanations *depend on the model* when, after the full cascade, the median Spearman correlation of the
   absolute values of its maps with the trained model's is below :data:`DEPENDENCE_CRITERION`, over at least
