@@ -49,7 +49,8 @@ def test_too_few_images_settle_nothing(study) -> None:
     assert set(found["standing"]) == {"not_settled"}
     assert set(found["verdict"]) == {Verdict.TOO_FEW_IMAGES.value}
     text = headline(layer_kinds(study), threshold=0.0)
-    assert "Against the paper" not in text and "no verdict (fewer than" in text
+    assert "Against the paper" not in text and "As the paper" not in text
+    assert text.count("No verdict under relative performance, heatmaps, Average Drop %") == 2 * len(layer_kinds(study))
 
 
 def test_headline_opens_each_item_with_what_goes_against_the_paper(study, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,13 +124,15 @@ class SignedRankTest:
     p_value: float
 
 
-def wilcoxon_signed_rank(log_rp: npt.ArrayLike) -> SignedRankTest:
-    """Paired Wilcoxon signed-rank test of "median log relative performance = 0" (two-sided)."""
+def wilcoxon_signed_rank(log_rp: npt.ArrayLike, zero_method: str = "zsplit") -> SignedRankTest:
+    """Paired Wilcoxon signed-rank test of "median log relative performance = 0" (two-sided). ``zero_method`` is
+    scipy's handling of zero differences, always passed explicitly: ``"zsplit"`` splits their ranks between the two
+    signs (the book's choice, :data:`gradcam_study.study.verdicts.WILCOXON_ZERO_METHOD`), ``"wilcox"`` drops them."""
     values = np.asarray(log_rp, dtype=np.float64)
     if np.count_nonzero(values) == 0:
         # Identical methods: no evidence against equality, and scipy would divide by zero.
         return SignedRankTest(statistic=float("nan"), p_value=1.0)
-    result = stats.wilcoxon(values, zero_method="wilcox")
+    result = stats.wilcoxon(values, zero_method=zero_method)
     return SignedRankTest(statistic=float(result.statistic), p_value=float(result.pvalue))
 
 

@@ -27,6 +27,7 @@ from ..display import METHOD_LABELS, SCORE_KIND_LABELS, decimals, interval, labe
 from .config import DEFAULT_THRESHOLD
 from ..models import model_spec
 from .results import YARDSTICKS, LayerResults, StudyResults, verdict_column
+from . import verdicts
 from .verdicts import (
     EQUIVALENCE_MARGIN,
     STRICT_EQUIVALENCE_MARGIN,
@@ -72,8 +73,9 @@ def standing(claim: Claim, verdict: Verdict | str) -> Standing:
 
 def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """Every finding about the paper's claims at one layer and score kind (rows): the evidence (``"relative
-    performance"``, ``"heatmaps"`` or a yardstick), the pair, the claim, the verdict, the standing and a clause
-    that states it with its numbers."""
+    performance"``, ``"heatmaps"`` or a yardstick), the pair, the claim, the verdict, the standing, a clause
+    that states it with its numbers, and the evidence the clause covers (``covers``: yardsticks that give one pair
+    the same verdict share one clause, one row)."""
     statistics = results.statistics(threshold).xs(SCORE_KIND_LABELS[kind], level="score")
     similarity = results.heatmap_similarity(threshold).xs(SCORE_KIND_LABELS[kind], level="score")
     records = []
@@ -95,7 +97,7 @@ def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_
             records.append({
                 "evidence": "heatmaps", "first": first, "second": second, "claim": "nearly_equal",
                 "verdict": found["verdict"], "standing": standing("nearly_equal", found["verdict"]),
-                "clause": f"their heatmaps are {verdict_words(found['verdict'])} (median overlap of the top "
+                "clause": f"the {names[0]} and {names[1]} heatmaps are {verdict_words(found['verdict'])} (median overlap of the top "
                           f"{percent(TOP_SHARE, 0)} of pixels {decimals(found['median_overlap'], 2)}, median "
                           f"correlation {decimals(found['median_correlation'], 3)})",
             })
@@ -106,20 +108,18 @@ def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_
                 "verdict": found["verdict"], "standing": standing(claim, found["verdict"]), "clause": None,
             })
     frame = pd.DataFrame.from_records(records)
+    frame["covers"] = [(e,) for e in frame["evidence"]]  # the evidence each row's clause covers
     # Yardsticks giving one pair the same verdict share one clause: "under Average Drop % and Win %, ...".
     for (first, second, verdict), group in frame[frame["clause"].isna()].groupby(
             ["first", "second", "verdict"], sort=False):
         names = METHOD_LABELS[first], METHOD_LABELS[second]
         words = verdict_words(verdict, *names)
-        subject = (f"{names[0]} and {names[1]} are {words}"
-                   if verdict in (Verdict.IDENTICAL, Verdict.ALIKE, Verdict.NOT_SEPARATED) else words)
-        if verdict == Verdict.FIRST_AHEAD:
-            subject += f" of {names[1]}"
-        elif verdict == Verdict.SECOND_AHEAD:
-            subject += f" of {names[0]}"
-        elif verdict == Verdict.TOO_FEW_IMAGES:
-            subject = f"{names[0]} vs {names[1]}: {words}"
+        if verdict in (Verdict.FIRST_AHEAD, Verdict.SECOND_AHEAD):
+            subject = f"{words} of {names[1] if verdict == Verdict.FIRST_AHEAD else names[0]}"
+        else:
+            subject = f"{names[0]} and {names[1]} are {words}"
         frame.loc[group.index[0], "clause"] = f"under {listing(label(y) for y in group['evidence'])}, {subject}"
+        frame.at[group.index[0], "covers"] = tuple(group["evidence"])
         frame = frame.drop(index=group.index[1:])
     return frame.reset_index(drop=True)
 
@@ -146,8 +146,14 @@ def headline(layers: Mapping[str, LayerResults], threshold: float = DEFAULT_THRE
     for name, results in layers.items():
         for kind in results.score_kinds:
             found = findings(results, kind, threshold)
-            parts = [f"{STANDING_WORDS[s]}: {'; '.join(found.loc[found['standing'] == s, 'clause'])}."
-                     for s in STANDING_WORDS if (found["standing"] == s).any()]
+            # Evidence without a verdict is named once, at the end, not pair by pair.
+            few = found["verdict"] == Verdict.TOO_FEW_IMAGES.value
+            parts = [f"{STANDING_WORDS[s]}: {'; '.join(found.loc[~few & (found['standing'] == s), 'clause'])}."
+                     for s in STANDING_WORDS if (~few & (found["standing"] == s)).any()]
+            if few.any():
+                evidence = dict.fromkeys(label(e) for covers in found.loc[few, "covers"] for e in covers)
+                parts.append(f"No verdict under {listing(evidence)} (fewer than {verdicts.MIN_IMAGES_FOR_VERDICT} "
+                             "images).")
             items.append(f"- **{name}, {results.provenance.layer}, {SCORE_KIND_LABELS[kind]}.** {' '.join(parts)}")
     return "\n".join(items)
 

@@ -280,7 +280,8 @@ class LayerResults:
         """Per pair and score kind, over the kept images (the images of the tables): the median and 5th percentile
         of the per-image heatmap correlations, the share at or above ``criterion``, how many are undefined (a
         constant map), whether the pair is "nearly equal" by correlation (median at or above ``criterion``), the
-        median and 5th percentile of the top-pixel overlap (NaN where the study did not store it), and the verdict
+        median and 5th percentile of the top-pixel overlap (0 on an image where one map is constant and the other
+        not; NaN where the study did not store it), and the verdict
         (:func:`~gradcam_study.study.verdicts.heatmap_verdict`: identical, nearly equal or different)."""
         kept = self.require_kept(threshold)
         records = []
@@ -289,6 +290,11 @@ class LayerResults:
                 r = kept[correlation_column(kind, a, b)]
                 overlap_name = top_overlap_column(kind, a, b)
                 overlap = kept[overlap_name] if overlap_name in kept else pd.Series(np.nan, index=kept.index)
+                # One map constant (all zero) and the other not: they share no top pixel. Both constant: undefined.
+                first_constant = kept[constant_map_column(kind, a)].astype(bool)
+                second_constant = kept[constant_map_column(kind, b)].astype(bool)
+                if overlap_name in kept:
+                    overlap = overlap.mask(first_constant != second_constant, 0.0)
                 identical = self.identical(kind, a, b, threshold)
                 median_overlap = float(overlap.median())
                 records.append({

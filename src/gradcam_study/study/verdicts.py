@@ -296,13 +296,10 @@ def signed_rank_test(log_ratios: npt.ArrayLike) -> tuple[float, float]:
     >>> signed_rank_test([0.0, 1e-7, -1e-7])
     (nan, 1.0)
     """
-    from scipy import stats
+    from ..metrics import wilcoxon_signed_rank
 
-    values = ties_to_zero(log_ratios)
-    if np.count_nonzero(values) == 0:
-        return float("nan"), 1.0
-    result = stats.wilcoxon(values, zero_method=WILCOXON_ZERO_METHOD)
-    return float(result.statistic), float(result.pvalue)
+    result = wilcoxon_signed_rank(ties_to_zero(log_ratios), zero_method=WILCOXON_ZERO_METHOD)
+    return result.statistic, result.p_value
 
 
 def criteria():
