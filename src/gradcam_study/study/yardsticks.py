@@ -20,6 +20,7 @@ from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, deci
 from ..metrics import bootstrap_mean
 from .config import DEFAULT_THRESHOLD
 from .results import HIGHER_IS_BETTER, YARDSTICKS, LayerResults, verdict_column
+from . import verdicts
 from .verdicts import (
     MIN_IMAGES_FOR_VERDICT,
     PRACTICAL_BOUNDS,
@@ -144,13 +145,13 @@ def pair_finding(results: LayerResults, kind: ScoreKind, first: str, second: str
                   f" ({METHOD_LABELS[first]} {_value(y, row['first_value'])}, "
                   f"{METHOD_LABELS[second]} {_value(y, row['second_value'])})")
         sentences.append(f"Under {_what(y, row['images'])}, {METHOD_LABELS[winner]} is ahead by {gap}{unit} "
-                         f"[{low}, {high}]{detail}, beyond the practical bound of {_value(y, PRACTICAL_BOUNDS[y])}"
-                         f"{unit}.")
+                         f"[{low}, {high}]{detail}: its interval excludes 0 and reaches beyond the practical bound of "
+                         f"{_value(y, PRACTICAL_BOUNDS[y])}{unit}.")
     few = by_verdict[Verdict.TOO_FEW_IMAGES]
     if few:
         sentences.append(f"{listing(few)} {'has' if len(few) == 1 else 'have'} too few images for a verdict "
-                         f"(fewer than {MIN_IMAGES_FOR_VERDICT}).")
-    return " ".join(sentences)
+                         f"(fewer than {verdicts.MIN_IMAGES_FOR_VERDICT}).")
+    return " ".join(sentence[0].upper() + sentence[1:] for sentence in sentences)
 
 
 def _printed_best(yardsticks: pd.DataFrame, yardstick: str, candidates: list[str]) -> list[str]:
@@ -174,7 +175,7 @@ def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_T
             continue
         images = int(table[(yardstick, "images")].max())
         best = _printed_best(table, yardstick, list(table.index))
-        if images < MIN_IMAGES_FOR_VERDICT or not best:
+        if images < verdicts.MIN_IMAGES_FOR_VERDICT or not best:
             found[yardstick] = None
             continue
         runner = _printed_best(table, yardstick, [m for m in table.index if m not in best])
