@@ -22,9 +22,26 @@ def run_arguments(folder: Path, cache: Path, *extra: str) -> list[str]:
 def test_run_prints_tables_and_kept_count(small_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     assert main(run_arguments(small_folder, tmp_path, "--threshold", "0", "--layer", "_avg_pooling:input")) == 0
     printed = capsys.readouterr().out
-    for expected in ("Table 1: relative performance", "Table 2: log relative performance", "Wilcoxon",
-                     "Grad-CAM++ vs Grad-CAM+", "Kept 4 of 4 images", "ci_low", "tost_p_value",
-                     "layer _avg_pooling (input)", "Other yardsticks", "Average Drop %", "deletion AUC", "LayerCAM"):
+    for expected in ("Table 1: relative performance", "Table 2: log relative performance",
+                     "Grad-CAM++ vs Grad-CAM+", "Kept 4 of 4 images", "layer _avg_pooling (input)",
+                     "Other yardsticks", "Average Drop %", "deletion AUC", "LayerCAM",
+                     "No intervals, tests or verdicts: 4 kept images, fewer than"):
+        assert expected in printed
+    # Four images: the values, but no interval, test or verdict word.
+    for absent in ("NaN", "Wilcoxon", "TOST", "verdict,", "alike", "ahead", "identical", "[", "95%"):
+        assert absent not in printed
+
+
+def test_run_prints_verdicts_from_enough_images(small_folder: Path, tmp_path: Path, capsys,  # noqa: F811
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradcam_study import cli
+    from gradcam_study.study import verdicts
+
+    monkeypatch.setattr(cli, "MIN_IMAGES_FOR_VERDICT", 2)
+    monkeypatch.setattr(verdicts, "MIN_IMAGES_FOR_VERDICT", 2)
+    assert main(run_arguments(small_folder, tmp_path, "--threshold", "0", "--layer", "_avg_pooling:input")) == 0
+    printed = capsys.readouterr().out
+    for expected in ("p-value (Holm)", "TOST p (Holm), 1%", "verdict, 5% margin", "Holm-adjusted", "95% CI low"):
         assert expected in printed
     assert "NaN" not in printed
 
@@ -84,6 +101,12 @@ def test_a_missing_data_folder_is_one_line(tmp_path: Path, capsys) -> None:
 def test_an_unknown_layer_is_one_line_listing_choices(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811
     line = one_line_error(capsys, run_arguments(small_folder, tmp_path, "--layer", "nosuch.layer"))
     assert "no layer 'nosuch.layer'" in line and "_blocks.15" in line
+
+
+def test_a_module_that_runs_twice_is_one_line(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811
+    # EfficientNet-Lite's _swish is one module applied at several places of the forward pass.
+    line = one_line_error(capsys, run_arguments(small_folder, tmp_path, "--layer", "_swish"))
+    assert "ran" in line and "times in one forward pass" in line
 
 
 def test_a_layer_named_twice_is_one_line(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811

@@ -47,10 +47,16 @@ def test_paired_comparison_is_the_mean_of_per_image_differences(results) -> None
         yardsticks.loc["grad_cam_plus_plus", ("average_drop", "value")])
 
 
-def test_methods_with_the_same_maps_are_never_separated(results) -> None:
-    # At the pooling input HiResCAM's maps are Grad-CAM's up to rounding: the paired differences are rounding.
+def test_methods_with_the_same_maps_are_never_separated(results, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradcam_study.study import verdicts
+
+    # At the pooling input HiResCAM's maps are Grad-CAM's up to rounding: the paired differences are rounding,
+    # and the verdict is "identical" under every yardstick, Win % included, never one of them ahead.
+    monkeypatch.setattr(verdicts, "MIN_IMAGES_FOR_VERDICT", 2)
     comparison = paired_comparison(results, "pre_softmax", "hires_cam", "grad_cam", threshold=0.0)
     assert not comparison["separated"].any()
+    assert comparison["identical"].all()
+    assert set(comparison.loc[["average_drop", "increase_in_confidence", "win_percent"], "verdict"]) == {"identical"}
     same = comparison.drop(index="win_percent")  # Win % of equal maps is decided by rounding, either way
     np.testing.assert_allclose(same["first_value"], same["second_value"], rtol=1e-3)
 
@@ -66,13 +72,17 @@ def test_best_methods_follow_the_direction_of_each_yardstick() -> None:
 def test_too_few_images_get_no_verdict(results) -> None:
     # 8 images, 2 with curves: below the minimum for a verdict.
     sentence = pair_finding(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam_plus", threshold=0.0)
-    assert sentence.endswith("have too few images for a verdict.") and "deletion AUC (2 images)" in sentence
+    from gradcam_study.study.verdicts import MIN_IMAGES_FOR_VERDICT
+
+    assert sentence.endswith(f"have too few images for a verdict (fewer than {MIN_IMAGES_FOR_VERDICT}).")
+    assert "deletion AUC (2 images)" in sentence
 
 
 def test_findings_are_sentences_about_every_yardstick(results, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gradcam_study.study import yardsticks
+    from gradcam_study.study import verdicts, yardsticks
 
     monkeypatch.setattr(yardsticks, "MIN_IMAGES_FOR_VERDICT", 2)
+    monkeypatch.setattr(verdicts, "MIN_IMAGES_FOR_VERDICT", 2)
     sentence = pair_finding(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam_plus", threshold=0.0)
     assert sentence.endswith(".") and "Grad-CAM++" in sentence and "nan" not in sentence.lower()
     winners = winners_finding(results, "pre_softmax", threshold=0.0)
@@ -108,12 +118,19 @@ def test_overview_counts_every_setting(results) -> None:
     assert "Over the 2 settings" in text and "Best (alone, or equal at the printed precision)" in text
 
 
-def test_relative_performance_reading_names_the_side_each_interval_puts_ahead(results) -> None:
+def test_relative_performance_reading_names_the_side_each_interval_puts_ahead(
+    results, monkeypatch: pytest.MonkeyPatch
+) -> None:
     statistics = results.statistics(0.0, pairs=(("layer_cam", "grad_cam_plus"),))
     reading = relative_performance_reading(statistics)
     assert reading.startswith("LayerCAM vs Grad-CAM+: pre-softmax ") and "post-softmax" in reading
-    # At the pooling input LayerCAM's maps are Grad-CAM+'s: the relative performance is 1 up to rounding.
-    assert reading.count("(interval contains 1)") == 2
+    # At the pooling input LayerCAM's maps are Grad-CAM+'s; with 8 images there is no verdict either way.
+    assert reading.count("no verdict (fewer than") == 2
+    from gradcam_study.study import verdicts
+
+    monkeypatch.setattr(verdicts, "MIN_IMAGES_FOR_VERDICT", 2)
+    statistics = results.statistics(0.0, pairs=(("layer_cam", "grad_cam_plus"),))
+    assert relative_performance_reading(statistics).count("(identical)") == 2
 
 
 def test_per_image_values_are_the_tables_means(results) -> None:

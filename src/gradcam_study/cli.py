@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import __version__, settings
 from .capture import SCORE_KINDS
-from .display import label, layer_label, yardstick_table
+from .display import label, layer_label, p_value, percent, yardstick_table
 from .models import MODELS, WeightsUnavailableError, model_spec
 from .study import (
     DEFAULT_THRESHOLD,
@@ -29,6 +29,8 @@ from .study import (
     profile,
     run_profile,
 )
+from .study.results import tost_column, verdict_column
+from .study.verdicts import MIN_IMAGES_FOR_VERDICT, P_VALUE_FLOOR, SHOWN_MARGINS
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +144,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def format_tables(results: LayerResults, threshold: float) -> str:
-    """Table 1 with its bootstrap intervals, Wilcoxon and equivalence tests, and Table 2, as text, for one layer.
+    """Table 1 with its bootstrap intervals, Wilcoxon and equivalence tests and verdicts, and Table 2, as text, for
+    one layer. Below :data:`~gradcam_study.study.verdicts.MIN_IMAGES_FOR_VERDICT` kept images the values are
+    printed without intervals, tests or verdicts.
 
     Raises :class:`NoImageKeptError` when no image passes ``threshold``.
     """
     kept = len(results.require_kept(threshold))
-    statistics = results.statistics(threshold).drop(columns=["first", "second", "kind"])
+    enough = kept >= MIN_IMAGES_FOR_VERDICT
     lines = [
         results.provenance.caption(kept=kept),
         f"Kept {kept} of {len(results.images)} images (post-softmax probability of the true class > {threshold}); "
@@ -156,16 +160,34 @@ def format_tables(results: LayerResults, threshold: float) -> str:
         "Table 1: relative performance",
         results.table1(threshold).to_string(float_format="{:.3f}".format),
         "",
-        "Bootstrap 95% intervals, Wilcoxon signed-rank tests (direction: median log ratio) and equivalence tests "
-        "(TOST, margin 5%) of the log relative performance",
-        statistics.to_string(float_format="{:.3g}".format),
-        "",
+    ]
+    if enough:
+        statistics = results.statistics(threshold)
+        shown = statistics[["relative_performance", "ci_low", "ci_high", "p_value_holm", "median_log_ratio",
+                            *(tost_column(m) for m in SHOWN_MARGINS), *(verdict_column(m) for m in SHOWN_MARGINS),
+                            "images"]].rename(columns=label)
+        lines += [
+            "Bootstrap 95% intervals, Wilcoxon signed-rank tests (direction: median log ratio) and equivalence tests "
+            f"(TOST) within {' and '.join(percent(m, 0) for m in SHOWN_MARGINS)}, p-values Holm-adjusted over the "
+            f"table and floored at {P_VALUE_FLOOR:g}, and the verdicts they give",
+            shown.to_string(formatters={label(c): p_value for c in ("p_value_holm", *map(tost_column, SHOWN_MARGINS))},
+                            float_format="{:.3g}".format),
+            "",
+        ]
+    else:
+        lines += [f"No intervals, tests or verdicts: {kept} kept images, fewer than {MIN_IMAGES_FOR_VERDICT} (the "
+                  "minimum for any verdict).", ""]
+    yardsticks = results.yardsticks("pre_softmax", threshold)
+    if not enough:
+        yardsticks = yardsticks.drop(columns=["low", "high"], level="statistic")
+    lines += [
         "Table 2: log relative performance",
         results.table2(threshold).to_string(float_format="{:.3f}".format),
         "",
-        f"Other yardsticks, pre-softmax, with bootstrap 95% intervals (Win % over {label(WIN_BASELINE)}; deletion and "
-        f"insertion on the {len(results.curve_images(threshold))} kept images with curves)",
-        yardstick_table(results.yardsticks("pre_softmax", threshold)).to_string(),
+        f"Other yardsticks, pre-softmax{', with bootstrap 95% intervals' if enough else ''} (Win % over "
+        f"{label(WIN_BASELINE)}; deletion and insertion on the {len(results.curve_images(threshold))} kept images "
+        "with curves)",
+        yardstick_table(yardsticks).to_string(),
     ]
     return "\n".join(lines)
 

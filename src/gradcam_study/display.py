@@ -101,6 +101,11 @@ LABELS: dict[str, str] = {
     "q05": "5th percentile",
     "undefined": "undefined (a constant map)",
     "nearly_equal": "nearly equal",
+    "median_overlap": "median top-pixel overlap",
+    "overlap_q05": "overlap, 5th percentile",
+    "identical": "identical heatmaps",
+    "verdict": "verdict",
+    "p_value_holm": "p-value (Holm)",
     "average_drop": "Average Drop %",
     "increase_in_confidence": "Increase in Confidence %",
     "win_percent": "Win %",
@@ -116,6 +121,10 @@ def label(identifier: str) -> str:
     for table in (METHOD_LABELS, SCORE_KIND_LABELS, LABELS):
         if identifier in table:
             return table[identifier]
+    # Columns per equivalence margin ("verdict_within_1pct"): the margin is part of the identifier.
+    for prefix, text in (("verdict_within_", "verdict, {} margin"), ("tost_p_holm_within_", "TOST p (Holm), {}")):
+        if identifier.startswith(prefix):
+            return text.format(identifier.removeprefix(prefix).replace("pct", "%"))
     return identifier
 
 
@@ -306,18 +315,22 @@ def glue_absent(reason: str, *keys: str) -> None:
 
 
 def p_value(p: float, digits: int = 2) -> str:
-    """A p-value with ``digits`` significant digits; one that underflows to 0 in floating point prints as
-    ``"< 1e-300"``, not as 0.
+    """A p-value with ``digits`` significant digits, floored at
+    :data:`~gradcam_study.study.verdicts.P_VALUE_FLOOR`: a smaller one (or one that underflows to 0) prints as
+    ``"< 1e-12"``.
 
-    >>> p_value(0.0), p_value(0.01234)
-    ('< 1e-300', '0.012')
+    >>> p_value(0.0), p_value(1.2e-248), p_value(0.01234)
+    ('< 1e-12', '< 1e-12', '0.012')
     """
-    return "< 1e-300" if p == 0 else significant(p, digits)
+    from .study.verdicts import P_VALUE_FLOOR
+
+    return f"< {P_VALUE_FLOOR:g}" if p < P_VALUE_FLOOR else significant(p, digits)
 
 
 def p_equals(p: float, digits: int = 2) -> str:
-    """A p-value for a sentence after "p": ``"= 0.012"``, or ``"< 1e-300"`` where it underflows to 0."""
-    return p_value(p, digits) if p == 0 else f"= {p_value(p, digits)}"
+    """A p-value for a sentence after "p": ``"= 0.012"``, or ``"< 1e-12"`` below the floor."""
+    text = p_value(p, digits)
+    return text if text.startswith("<") else f"= {text}"
 
 
 #: Identifiers of summaries that are counts (printed as integers) and shares (printed as percentages).
@@ -340,6 +353,9 @@ def styled_summary(frame, number_format: str = "{:.5g}"):
 #: Decimals of each yardstick as printed: percentages with 1, areas under curves with 3.
 YARDSTICK_DECIMALS = {"average_drop": 1, "increase_in_confidence": 1, "win_percent": 1, "deletion_auc": 3,
                       "insertion_auc": 3}
+#: The unit of a difference of each yardstick, in a sentence: percentages differ by points, areas by plain units.
+YARDSTICK_UNITS = {"average_drop": "points", "increase_in_confidence": "points", "win_percent": "points",
+                   "deletion_auc": "(area units)", "insertion_auc": "(area units)"}
 
 
 def yardstick_table(frame):
@@ -350,7 +366,8 @@ def yardstick_table(frame):
 
     def cell(row, yardstick: str) -> str:
         digits = YARDSTICK_DECIMALS[yardstick]
-        value, low, high = (row[(yardstick, part)] for part in ("value", "low", "high"))
+        value = row[(yardstick, "value")]
+        low, high = (row.get((yardstick, part), float("nan")) for part in ("low", "high"))
         if not math.isfinite(value):
             return "–"
         if not (math.isfinite(low) and math.isfinite(high)):
@@ -361,6 +378,31 @@ def yardstick_table(frame):
     return pd.DataFrame(
         {label(y): [cell(row, y) for _, row in frame.iterrows()] for y in yardsticks},
         index=pd.Index(labelled(frame.index), name="method"),
+    )
+
+
+def statistics_table(frame):
+    """:meth:`~gradcam_study.study.LayerResults.statistics` for display: the relative performance with its interval,
+    the Wilcoxon test and the equivalence tests (p-values Holm-adjusted over the table, floored by :func:`p_value`),
+    and the verdict at each shown margin in words; the raw p-values and the single-margin columns are left out,
+    since the verdicts do not rest on them. Extra index levels (a layer, say) are kept."""
+    from .study.verdicts import verdict_words
+
+    verdicts = [c for c in frame.columns if c.startswith("verdict_within_")]
+    tests = [c for c in frame.columns if c.startswith("tost_p_holm_within_")]
+    shown = frame[["relative_performance", "ci_low", "ci_high", "wilcoxon_statistic", "p_value_holm",
+                   "median_log_ratio", *tests, *verdicts, "identical", "images"]].copy()
+    for column in verdicts:
+        shown[column] = [verdict_words(v, METHOD_LABELS[a], METHOD_LABELS[b])
+                         for v, a, b in zip(frame[column], frame["first"], frame["second"])]
+    shown["identical"] = shown["identical"].map({True: "yes", False: "no"})
+    shown = shown.rename(columns=label)
+    return (
+        shown.style.format(precision=3, na_rep="–")
+        .format(ratio, subset=[label(c) for c in ("relative_performance", "ci_low", "ci_high")], na_rep="–")
+        .format(p_value, subset=[label(c) for c in ("p_value_holm", *tests)], na_rep="–")
+        .format(lambda m: significant(m, 2), subset=[label("median_log_ratio")], na_rep="–")
+        .format("{:.0f}", subset=[label("wilcoxon_statistic"), label("images")], na_rep="–")
     )
 
 
@@ -380,6 +422,7 @@ __all__ = [
     "NEAR_HALF",
     "PIXEL_WISE_PAIRS",
     "YARDSTICK_DECIMALS",
+    "YARDSTICK_UNITS",
     "Provenance",
     "SCORE_KIND_LABELS",
     "SHARE_IDENTIFIERS",
@@ -395,6 +438,7 @@ __all__ = [
     "p_equals",
     "p_value",
     "ratio",
+    "statistics_table",
     "styled_summary",
     "yardstick_table",
     "pair_label",

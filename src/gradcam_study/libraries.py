@@ -1089,7 +1089,7 @@ def study_verdicts(statistics: Mapping[str, pd.DataFrame]) -> dict[str, tuple[st
                     & (frame["kind"] == SCORE_KIND)].iloc[0]
         verdict = interval_verdict(row["ci_low"], row["ci_high"])
         found[layer] = (verdict, (
-            f"at {layer_label(layer)} Grad-CAM++ against Grad-CAM+ scores "
+            f"at {layer_label(layer)} with {SCORE_KIND.replace('_', '-')} maps, Grad-CAM++ against Grad-CAM+ scores "
             f"{interval(row['relative_performance'], row['ci_low'], row['ci_high'])} over the study's "
             f"{int(row['images'])} kept images ("
             + {"worse": "worse, with the interval below 1", "better": "better, with the interval above 1",

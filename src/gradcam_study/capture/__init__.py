@@ -208,7 +208,8 @@ def capture_layers(
         logits = model(inputs)
     for key, seen in records.items():
         if len(seen) != 1:
-            raise RuntimeError(
+            # A user's choice of layer, not a failure of the code: a ValueError, one line on the command line.
+            raise ValueError(
                 f"The layer {key!r} ran {len(seen)} times in one forward pass; choose a layer used exactly once."
             )
     tensors = tuple(seen[0] for seen in records.values())

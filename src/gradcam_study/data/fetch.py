@@ -38,8 +38,8 @@ from tqdm import tqdm
 from ..settings import DATA_ENV
 from .images import imagenet_classes
 
-# Full hash of the commit known as bc69043e: the version of gallery.md stored at that commit in
-# EliSchwartz/imagenet-sample-images (read through the search tool's index of that repository).
+# The sample's repository at a fixed commit (bc69043e, in full), so that every build downloads the same 1000 images.
+# The repository describes them as "one random image per image-net class" and does not name the ImageNet split.
 IMAGENET_SAMPLE_COMMIT = "bc69043e2862758a1906c6a24a792bb28c6bb2ff"
 IMAGENET_SAMPLE_URL = (
     f"https://github.com/EliSchwartz/imagenet-sample-images/archive/{IMAGENET_SAMPLE_COMMIT}.zip"

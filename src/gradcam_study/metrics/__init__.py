@@ -8,6 +8,7 @@ and Win %; :mod:`~gradcam_study.metrics.perturbation` deletion and insertion.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,13 +124,15 @@ class SignedRankTest:
     p_value: float
 
 
-def wilcoxon_signed_rank(log_rp: npt.ArrayLike) -> SignedRankTest:
-    """Paired Wilcoxon signed-rank test of "median log relative performance = 0" (two-sided)."""
+def wilcoxon_signed_rank(log_rp: npt.ArrayLike, zero_method: str = "zsplit") -> SignedRankTest:
+    """Paired Wilcoxon signed-rank test of "median log relative performance = 0" (two-sided). ``zero_method`` is
+    scipy's handling of zero differences, always passed explicitly: ``"zsplit"`` splits their ranks between the two
+    signs (the book's choice, :data:`gradcam_study.study.verdicts.WILCOXON_ZERO_METHOD`), ``"wilcox"`` drops them."""
     values = np.asarray(log_rp, dtype=np.float64)
     if np.count_nonzero(values) == 0:
         # Identical methods: no evidence against equality, and scipy would divide by zero.
         return SignedRankTest(statistic=float("nan"), p_value=1.0)
-    result = stats.wilcoxon(values, zero_method="wilcox")
+    result = stats.wilcoxon(values, zero_method=zero_method)
     return SignedRankTest(statistic=float(result.statistic), p_value=float(result.pvalue))
 
 
@@ -189,8 +192,40 @@ def pearson_per_image(maps_a: Tensor, maps_b: Tensor) -> Tensor:
     return (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
 
 
+#: The share of a heatmap's pixels whose overlap :func:`top_share_overlap` measures by default (its top 10%); the
+#: study stores that overlap, and :mod:`gradcam_study.study.verdicts` reads its criterion from it.
+TOP_SHARE = 0.1
+
+
+def top_share_overlap(maps_a: Tensor, maps_b: Tensor, share: float = TOP_SHARE) -> Tensor:
+    r"""Per image, the Jaccard overlap :math:`|T_a \cap T_b| / |T_a \cup T_b|` of the two maps' top pixels, where
+    :math:`T` holds the positive pixels at or above the map's :math:`\lceil share \cdot n \rceil`-th largest value
+    (ties at that value all count). NaN where either map is all zero (nothing to localise). Unlike a correlation,
+    which the many low pixels dominate, it asks whether two heatmaps point at the same place.
+
+    >>> import torch
+    >>> a = torch.tensor([[0.0, 0.2, 0.5, 1.0]])
+    >>> top_share_overlap(a, a, 0.5).tolist(), top_share_overlap(a, a.flip(1), 0.5).tolist()
+    ([1.0], [0.0])
+    """
+    if not 0 < share <= 1:
+        raise ValueError(f"The share of top pixels must be in (0, 1], got {share}.")
+    a, b = maps_a.flatten(start_dim=1), maps_b.flatten(start_dim=1)
+    count = max(1, math.ceil(share * a.shape[1]))
+
+    def top(maps: Tensor) -> Tensor:
+        kth = maps.topk(count, dim=1).values[:, -1:]
+        return (maps >= kth) & (maps > 0)
+
+    top_a, top_b = top(a), top(b)
+    overlap = (top_a & top_b).sum(dim=1).double() / (top_a | top_b).sum(dim=1).double()
+    empty = (a.amax(dim=1) <= 0) | (b.amax(dim=1) <= 0)
+    return overlap.masked_fill(empty, float("nan"))
+
+
 __all__ = [
     "DEFAULT_STEPS",
+    "TOP_SHARE",
     "ConfidenceInterval",
     "DeletionInsertion",
     "EquivalenceTest",
@@ -209,6 +244,7 @@ __all__ = [
     "log_relative_performance",
     "median_log_ratio",
     "pearson_per_image",
+    "top_share_overlap",
     "perturbation_counts",
     "pixel_ranks",
     "relative_performance",

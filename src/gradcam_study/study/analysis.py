@@ -14,7 +14,8 @@ from torch import Tensor
 from ..capture import ScoreKind, capture_layers
 from ..display import METHOD_PAIRS, NEAR_HALF, PIXEL_WISE_PAIRS
 from ..methods import METHODS, PAPER_METHODS, constant_within_maps, nonzero_alphas, normalised_heatmaps, upsample
-from ..metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps, pearson_per_image
+from ..metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps, pearson_per_image, top_share_overlap
+from ..metrics import TOP_SHARE
 from ..metrics.perturbation import ProbabilityFunction
 from ..models import Classifier
 from ..models.inference import Inference, inference
@@ -33,6 +34,12 @@ def log_prob_column(kind: ScoreKind, method: str) -> str:
 def correlation_column(kind: ScoreKind, first: str, second: str) -> str:
     """Column of the Pearson correlation of two methods' normalised heatmaps."""
     return f"corr_{kind}_{first}_{second}"
+
+
+def top_overlap_column(kind: ScoreKind, first: str, second: str) -> str:
+    """Column of the overlap of two methods' top pixels (:func:`~gradcam_study.metrics.top_share_overlap` of the
+    upsampled heatmaps, top :data:`~gradcam_study.metrics.TOP_SHARE` of the pixels)."""
+    return f"top_overlap_{kind}_{first}_{second}"
 
 
 def auc_column(curve: str, kind: ScoreKind, method: str) -> str:
@@ -194,6 +201,8 @@ def analyse_batch(
                 columns[constant_map_column(kind, method)] = (heatmap.flatten(1).amax(dim=1) == 0).float()
             for first, second in pairs:
                 columns[correlation_column(kind, first, second)] = pearson_per_image(heatmaps[first], heatmaps[second])
+                columns[top_overlap_column(kind, first, second)] = top_share_overlap(
+                    upsampled[first], upsampled[second], TOP_SHARE)
             if curve_positions:
                 chosen = torch.tensor(curve_positions, device=device)
                 found = deletion_insertion(

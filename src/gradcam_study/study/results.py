@@ -7,6 +7,7 @@ Tables 1 and 2, the statistics beyond the paper and the alpha summaries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from ..metrics import (
     relative_performance,
     perturbation_counts,
     summarise_log_relative_performance,
-    wilcoxon_signed_rank,
     wins,
 )
 from ..models import Classifier, model_spec
@@ -37,10 +37,22 @@ from .analysis import (
     constant_map_column,
     correlation_column,
     log_prob_column,
+    top_overlap_column,
 )
 from .config import DEFAULT_THRESHOLD, StudyConfig
 from .store import AlphaArrays, CurveArrays, ResultStore
-from .verdicts import EQUIVALENCE_MARGIN, EQUIVALENCE_MARGINS, NEARLY_EQUAL_CORRELATION, SIGNIFICANCE_LEVEL
+from .verdicts import (
+    EQUIVALENCE_MARGIN,
+    EQUIVALENCE_MARGINS,
+    NEARLY_EQUAL_CORRELATION,
+    SHOWN_MARGINS,
+    SIGNIFICANCE_LEVEL,
+    heatmap_verdict,
+    holm,
+    identical_maps,
+    relative_performance_verdict,
+    signed_rank_test,
+)
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -51,6 +63,50 @@ WIN_BASELINE = "grad_cam"
 #: Whether a higher value of each yardstick is better.
 HIGHER_IS_BETTER = {"average_drop": False, "increase_in_confidence": True, "win_percent": True,
                     "deletion_auc": False, "insertion_auc": True}
+
+
+def verdict_column(margin: float) -> str:
+    """Column of :meth:`LayerResults.statistics` holding the verdict with equivalence margin ``margin``."""
+    return f"verdict_within_{round(100 * margin, 1):g}pct"
+
+
+def tost_column(margin: float) -> str:
+    """Column of :meth:`LayerResults.statistics` holding the Holm-adjusted TOST p-value at ``margin``."""
+    return f"tost_p_holm_within_{round(100 * margin, 1):g}pct"
+
+
+def raw_tost_column(margin: float) -> str:
+    """Column of :meth:`LayerResults.statistics` holding the unadjusted TOST p-value at ``margin``."""
+    return f"tost_p_within_{round(100 * margin, 1):g}pct"
+
+
+def with_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows of :meth:`LayerResults.statistics`, of one table) with its Wilcoxon and TOST p-values
+    Holm-adjusted over all its rows (``p_value_holm``, :func:`tost_column`) and the verdict at each shown margin
+    (:func:`verdict_column`) from the adjusted values."""
+    frame = frame.copy()
+    frame["p_value_holm"] = holm(frame["p_value"].to_numpy())
+    for m in SHOWN_MARGINS:
+        frame[tost_column(m)] = holm(frame[raw_tost_column(m)].to_numpy())
+        frame[verdict_column(m)] = [
+            relative_performance_verdict(
+                row["images"], row["ci_low"], row["ci_high"], row[tost_column(m)], row["p_value_holm"],
+                row["median_log_ratio"], identical=row["identical"],
+            ).value
+            for _, row in frame.iterrows()
+        ]
+    return frame
+
+
+def statistics_over_layers(
+    layers: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD, pairs: Pairs = METHOD_PAIRS,
+) -> pd.DataFrame:
+    """One table of :meth:`LayerResults.statistics` over several layers (``layers`` maps a name, the outer index
+    level ``layer``, to results): its p-values Holm-adjusted over the whole table, not per layer, and its verdicts
+    from them."""
+    frame = pd.concat({name: results.statistics(threshold, pairs=pairs) for name, results in layers.items()},
+                      names=["layer"])
+    return with_verdicts(frame)
 
 
 class NoImageKeptError(ValueError):
@@ -151,9 +207,14 @@ class LayerResults:
         margin: float = EQUIVALENCE_MARGIN, pairs: Pairs = METHOD_PAIRS,
     ) -> pd.DataFrame:
         """Beyond the paper, per pair (identifiers ``first``, ``second``) and score kind: the relative performance,
-        its percentile bootstrap interval, the Wilcoxon signed-rank test with the median log ratio that gives
-        its direction, and the equivalence test (TOST) within ``margin``. Columns are identifiers
-        (:func:`gradcam_study.display.label` prints them)."""
+        its percentile bootstrap interval, the Wilcoxon signed-rank test
+        (:func:`~gradcam_study.study.verdicts.signed_rank_test`) with the median log ratio that gives its
+        direction, the equivalence test (TOST) within ``margin``, whether the two heatmaps are identical up to
+        rounding, and the verdict (:func:`~gradcam_study.study.verdicts.relative_performance_verdict`) at each of
+        :data:`~gradcam_study.study.verdicts.SHOWN_MARGINS` (columns :func:`verdict_column`). The Wilcoxon and TOST
+        p-values are Holm-adjusted over the rows of this table (``p_value_holm``, :func:`tost_column`), and the
+        verdicts use the adjusted values. Columns are identifiers (:func:`gradcam_study.display.label` prints
+        them)."""
         self.require_kept(threshold)
         records = []
         for kind in self.score_kinds:
@@ -162,8 +223,7 @@ class LayerResults:
                 interval = bootstrap_relative_performance(
                     log_rp, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed
                 )
-                test = wilcoxon_signed_rank(log_rp)
-                equivalence = equivalence_test(log_rp, margin, SIGNIFICANCE_LEVEL)
+                statistic, p_value = signed_rank_test(log_rp)
                 records.append(
                     {
                         "methods": pair_label(a, b),
@@ -174,15 +234,30 @@ class LayerResults:
                         "relative_performance": float(np.exp(log_rp.mean())),  # eq. (17)
                         "ci_low": interval.low,
                         "ci_high": interval.high,
-                        "wilcoxon_statistic": test.statistic,
-                        "p_value": test.p_value,
+                        "wilcoxon_statistic": statistic,
+                        "p_value": p_value,
                         "median_log_ratio": median_log_ratio(log_rp),
-                        "tost_p_value": equivalence.p_value,
-                        "equivalent": equivalence.equivalent,
+                        "tost_p_value": equivalence_test(log_rp, margin, SIGNIFICANCE_LEVEL).p_value,
+                        "equivalent": equivalence_test(log_rp, margin, SIGNIFICANCE_LEVEL).equivalent,
                         "images": int(log_rp.size),
+                        "identical": self.identical(kind, a, b, threshold),
+                        **{raw_tost_column(m): equivalence_test(log_rp, m, SIGNIFICANCE_LEVEL).p_value
+                           for m in SHOWN_MARGINS},
                     }
                 )
-        return pd.DataFrame.from_records(records).set_index(["methods", "score"])
+        return with_verdicts(pd.DataFrame.from_records(records).set_index(["methods", "score"]))
+
+    def identical(self, kind: ScoreKind, first: str, second: str, threshold: float = DEFAULT_THRESHOLD) -> bool:
+        """Whether ``first`` and ``second`` drew the same heatmap on every kept image, up to float rounding
+        (:func:`~gradcam_study.study.verdicts.identical_maps` of the stored correlations); False where the study
+        kept no correlation for the pair."""
+        kept = self.kept(threshold)
+        for a, b in ((first, second), (second, first)):
+            column = correlation_column(kind, a, b)
+            if column in kept:
+                return identical_maps(kept[column], kept[constant_map_column(kind, a)],
+                                      kept[constant_map_column(kind, b)])
+        return False
 
     def equivalence_sweep(self, threshold: float = DEFAULT_THRESHOLD, margins=EQUIVALENCE_MARGINS) -> pd.DataFrame:
         """TOST p-value of each pair and score kind (rows) at each equivalence margin (columns): how the verdict
@@ -209,12 +284,24 @@ class LayerResults:
     ) -> pd.DataFrame:
         """Per pair and score kind, over the kept images (the images of the tables): the median and 5th percentile
         of the per-image heatmap correlations, the share at or above ``criterion``, how many are undefined (a
-        constant map), and whether the pair is "nearly equal" (median at or above ``criterion``)."""
+        constant map), whether the pair is "nearly equal" by correlation (median at or above ``criterion``), the
+        median and 5th percentile of the top-pixel overlap (0 on an image where one map is constant and the other
+        not; NaN where the study did not store it), and the verdict
+        (:func:`~gradcam_study.study.verdicts.heatmap_verdict`: identical, nearly equal or different)."""
         kept = self.require_kept(threshold)
         records = []
         for kind in self.score_kinds:
             for a, b in pairs:
                 r = kept[correlation_column(kind, a, b)]
+                overlap_name = top_overlap_column(kind, a, b)
+                overlap = kept[overlap_name] if overlap_name in kept else pd.Series(np.nan, index=kept.index)
+                # One map constant (all zero) and the other not: they share no top pixel. Both constant: undefined.
+                first_constant = kept[constant_map_column(kind, a)].astype(bool)
+                second_constant = kept[constant_map_column(kind, b)].astype(bool)
+                if overlap_name in kept:
+                    overlap = overlap.mask(first_constant != second_constant, 0.0)
+                identical = self.identical(kind, a, b, threshold)
+                median_overlap = float(overlap.median())
                 records.append({
                     "methods": pair_label(a, b),
                     "score": SCORE_KIND_LABELS[kind],
@@ -223,6 +310,12 @@ class LayerResults:
                     "share_correlation_above": float((r >= criterion).mean()),
                     "undefined": int(r.isna().sum()),
                     "nearly_equal": bool(r.median() >= criterion),
+                    "median_overlap": median_overlap,
+                    "overlap_q05": float(overlap.quantile(0.05)),
+                    "identical": identical,
+                    # Images with a defined overlap decide (none where the study did not store it).
+                    "verdict": heatmap_verdict(int(r.size) if identical else int(overlap.notna().sum()),
+                                               median_overlap, identical).value,
                     "images": int(r.size),
                 })
         return pd.DataFrame.from_records(records).set_index(["methods", "score"])

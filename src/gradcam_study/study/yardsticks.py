@@ -2,8 +2,10 @@
 each, and the sentences the book states from them.
 
 Every yardstick is a mean over images of a per-image value (a drop in %, an indicator in %, an area), so two
-methods are compared image by image: the mean of the paired differences and its percentile bootstrap interval.
-A difference whose interval contains 0 does not separate the two methods.
+methods are compared image by image: the mean of the paired differences and its percentile bootstrap interval,
+read by :func:`~gradcam_study.study.verdicts.paired_verdict`: identical heatmaps are "identical", a difference
+whose interval lies within the yardstick's practical bound (:data:`~gradcam_study.study.verdicts.PRACTICAL_BOUNDS`)
+is "alike", an interval wholly on one side of 0 puts one method ahead, anything else is "not separated".
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, decimals, label, listing, ratio
+from ..display import METHOD_LABELS, SCORE_KIND_LABELS, YARDSTICK_DECIMALS, decimals, label, listing, percent, ratio
 from ..metrics import bootstrap_mean
 from .config import DEFAULT_THRESHOLD
-from .results import HIGHER_IS_BETTER, YARDSTICKS, LayerResults
-from .verdicts import SIGNIFICANCE_LEVEL, interval_verdict
+from .results import HIGHER_IS_BETTER, YARDSTICKS, LayerResults, verdict_column
+from . import verdicts
+from .verdicts import (
+    MIN_IMAGES_FOR_VERDICT,
+    PRACTICAL_BOUNDS,
+    SHOWN_MARGINS,
+    SIGNIFICANCE_LEVEL,
+    Verdict,
+    paired_verdict,
+    verdict_words,
+)
 
 
 def paired_values(
@@ -36,23 +47,27 @@ def paired_comparison(
     resamples: int = 2000, seed: int = 0, yardsticks: tuple[str, ...] = YARDSTICKS,
 ) -> pd.DataFrame:
     """Per yardstick (rows): each method's value, the mean paired difference ``first - second`` with its bootstrap
-    interval, the images, whether the interval excludes 0 (``separated``) and which method is better
-    (``"first"``, ``"second"`` or ``"neither"`` where they are not separated). No images: NaN values, not separated."""
+    interval, the images, whether the two heatmaps are identical up to rounding (``identical``), the ``verdict``
+    (:func:`~gradcam_study.study.verdicts.paired_verdict`, a :class:`~gradcam_study.study.verdicts.Verdict`
+    value), whether one method is ahead (``separated``) and which (``better``: ``"first"``, ``"second"`` or
+    ``"neither"``). No images: NaN values, no verdict."""
     records = []
+    identical = results.identical(kind, first, second, threshold)
     for yardstick in yardsticks:
         a, b = paired_values(results, kind, first, second, yardstick, threshold)
         difference = a - b
         interval = bootstrap_mean(difference, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
-        separated = bool(len(difference) > 1 and (interval.low > 0 or interval.high < 0))
         mean = float(difference.mean()) if len(difference) else float("nan")
-        first_better = (mean > 0) == HIGHER_IS_BETTER[yardstick]
+        verdict = paired_verdict(len(difference), interval.low, interval.high, PRACTICAL_BOUNDS[yardstick],
+                                 HIGHER_IS_BETTER[yardstick], identical)
         records.append({
             "yardstick": yardstick,
             "first_value": float(a.mean()) if len(a) else float("nan"),
             "second_value": float(b.mean()) if len(b) else float("nan"),
             "difference": mean, "low": interval.low, "high": interval.high, "images": len(difference),
-            "separated": separated,
-            "better": ("first" if first_better else "second") if separated else "neither",
+            "identical": identical, "verdict": verdict.value,
+            "separated": verdict in (Verdict.FIRST_AHEAD, Verdict.SECOND_AHEAD),
+            "better": {Verdict.FIRST_AHEAD: "first", Verdict.SECOND_AHEAD: "second"}.get(verdict, "neither"),
         })
     return pd.DataFrame.from_records(records).set_index("yardstick")
 
@@ -66,9 +81,6 @@ def best_methods(yardsticks: pd.DataFrame, yardstick: str, rtol: float = 1e-9) -
     best = values.max() if HIGHER_IS_BETTER[yardstick] else values.min()
     return [method for method, value in values.items() if np.isclose(value, best, rtol=rtol, atol=0)]
 
-
-#: Fewer images than this with a value under a yardstick: no verdict is stated (the bootstrap is too rough).
-MIN_IMAGES_FOR_VERDICT = 10
 
 #: Where a difference is read as a number of points rather than a value (percentages of images).
 POINTS = {"average_drop", "increase_in_confidence", "win_percent"}
@@ -102,18 +114,26 @@ def _what(yardstick: str, images: int) -> str:
 
 def pair_finding(results: LayerResults, kind: ScoreKind, first: str, second: str,
                  threshold: float = DEFAULT_THRESHOLD) -> str:
-    """Sentences: under which yardsticks ``first`` and ``second`` are not separated (the paired interval contains 0),
-    and under which one of them is better, by how much. Win % is head-to-head here: each one's wins over the
-    other. A yardstick with fewer than :data:`MIN_IMAGES_FOR_VERDICT` images gets no verdict."""
+    """Sentences: under which yardsticks ``first`` and ``second`` are identical (the same heatmaps up to rounding),
+    alike (the paired interval within the practical bound), not separated, and under which one of them is ahead,
+    by how much. Win % is head-to-head here: each one's wins over the other. A yardstick with fewer than
+    :data:`~gradcam_study.study.verdicts.MIN_IMAGES_FOR_VERDICT` images gets no verdict."""
     comparison = paired_comparison(results, kind, first, second, threshold)
-    enough = comparison[comparison["images"] >= MIN_IMAGES_FOR_VERDICT]
     pair = f"{METHOD_LABELS[first]} and {METHOD_LABELS[second]}"
     sentences = []
-    alike = [_what(y, row["images"]) for y, row in enough.iterrows() if not row["separated"]]
-    if alike:
-        sentences.append(f"{listing(alike)} {'does' if len(alike) == 1 else 'do'} not separate {pair} (the 95% "
-                         "interval of the paired difference contains 0).")
-    for y, row in enough[enough["separated"]].iterrows():
+    by_verdict = {v: [_what(y, row["images"]) for y, row in comparison.iterrows() if row["verdict"] == v.value]
+                  for v in Verdict}
+    if by_verdict[Verdict.IDENTICAL]:
+        sentences.append(f"{pair} draw the same heatmaps up to float rounding: identical under "
+                         f"{listing(by_verdict[Verdict.IDENTICAL])}.")
+    if by_verdict[Verdict.ALIKE]:
+        sentences.append(f"Under {listing(by_verdict[Verdict.ALIKE])} {pair} are alike (the 95% interval of the "
+                         "paired difference lies within the practical bound).")
+    if by_verdict[Verdict.NOT_SEPARATED]:
+        found = by_verdict[Verdict.NOT_SEPARATED]
+        sentences.append(f"{listing(found)} {'does' if len(found) == 1 else 'do'} not separate {pair} (the 95% "
+                         "interval of the paired difference contains 0 and reaches beyond the practical bound).")
+    for y, row in comparison[comparison["separated"]].iterrows():
         # The gap as a positive number, its interval turned the same way.
         sign = 1.0 if row["difference"] > 0 else -1.0
         low, high = sorted((sign * row["low"], sign * row["high"]))
@@ -124,12 +144,14 @@ def pair_finding(results: LayerResults, kind: ScoreKind, first: str, second: str
                   f"{METHOD_LABELS[second]} {_value(y, row['second_value'])}%)" if y == "win_percent" else
                   f" ({METHOD_LABELS[first]} {_value(y, row['first_value'])}, "
                   f"{METHOD_LABELS[second]} {_value(y, row['second_value'])})")
-        sentences.append(f"Under {_what(y, row['images'])}, {METHOD_LABELS[winner]} is better by {gap}{unit} "
-                         f"[{low}, {high}]{detail}.")
-    few = [_what(y, row["images"]) for y, row in comparison.iterrows() if row["images"] < MIN_IMAGES_FOR_VERDICT]
+        sentences.append(f"Under {_what(y, row['images'])}, {METHOD_LABELS[winner]} is ahead by {gap}{unit} "
+                         f"[{low}, {high}]{detail}: its interval excludes 0 and reaches beyond the practical bound of "
+                         f"{_value(y, PRACTICAL_BOUNDS[y])}{unit}.")
+    few = by_verdict[Verdict.TOO_FEW_IMAGES]
     if few:
-        sentences.append(f"{listing(few)} {'has' if len(few) == 1 else 'have'} too few images for a verdict.")
-    return " ".join(sentences)
+        sentences.append(f"{listing(few)} {'has' if len(few) == 1 else 'have'} too few images for a verdict "
+                         f"(fewer than {verdicts.MIN_IMAGES_FOR_VERDICT}).")
+    return " ".join(sentence[0].upper() + sentence[1:] for sentence in sentences)
 
 
 def _printed_best(yardsticks: pd.DataFrame, yardstick: str, candidates: list[str]) -> list[str]:
@@ -144,8 +166,8 @@ def _printed_best(yardsticks: pd.DataFrame, yardstick: str, candidates: list[str
 
 def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> dict[str, dict]:
     """Per yardstick other than Win %: the best methods (equal at the printed precision, as methods drawing the same
-    maps up to rounding are), the best of the others, and whether the paired interval of the two excludes 0
-    (``separated``); ``None`` where the yardstick has fewer than :data:`MIN_IMAGES_FOR_VERDICT` images."""
+    maps up to rounding are), the best of the others, and the verdict of the best against it (``verdict``, of
+    :func:`paired_comparison`); ``None`` where the yardstick has fewer than :data:`MIN_IMAGES_FOR_VERDICT` images."""
     table = results.yardsticks(kind, threshold)
     found: dict[str, dict] = {}
     for yardstick in YARDSTICKS:
@@ -153,13 +175,15 @@ def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_T
             continue
         images = int(table[(yardstick, "images")].max())
         best = _printed_best(table, yardstick, list(table.index))
-        if images < MIN_IMAGES_FOR_VERDICT or not best:
+        if images < verdicts.MIN_IMAGES_FOR_VERDICT or not best:
             found[yardstick] = None
             continue
         runner = _printed_best(table, yardstick, [m for m in table.index if m not in best])
-        separated = bool(runner) and bool(paired_comparison(
-            results, kind, best[0], runner[0], threshold, yardsticks=(yardstick,)).loc[yardstick, "separated"])
-        found[yardstick] = {"best": best, "runner": runner, "separated": separated, "images": images,
+        verdict = paired_comparison(results, kind, best[0], runner[0], threshold,
+                                    yardsticks=(yardstick,)).loc[yardstick, "verdict"] if runner else None
+        found[yardstick] = {"best": best, "runner": runner, "verdict": verdict,
+                            "separated": verdict in (Verdict.FIRST_AHEAD.value, Verdict.SECOND_AHEAD.value),
+                            "images": images,
                             "value": table.loc[best[0], (yardstick, "value")],
                             "runner_value": table.loc[runner[0], (yardstick, "value")] if runner else float("nan")}
     return found
@@ -168,13 +192,14 @@ def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_T
 def head_to_head(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD,
                  baseline: str = "grad_cam") -> pd.DataFrame:
     """Every other method against ``baseline`` by Win %, head-to-head: its wins, the baseline's wins over it, and
-    whether the paired difference is separated from 0 (rows: methods)."""
+    the verdict of :func:`paired_comparison` and whether one of them is ahead (``separated``) (rows: methods)."""
     records = {}
     for method in results.methods:
         if method == baseline:
             continue
         row = paired_comparison(results, kind, method, baseline, threshold, yardsticks=("win_percent",)).loc["win_percent"]
-        records[method] = {"wins": row["first_value"], "losses": row["second_value"], "separated": row["separated"]}
+        records[method] = {"wins": row["first_value"], "losses": row["second_value"], "verdict": row["verdict"],
+                           "separated": row["separated"]}
     return pd.DataFrame.from_dict(records, orient="index")
 
 
@@ -188,8 +213,8 @@ def winners_finding(results: LayerResults, kind: ScoreKind, threshold: float = D
             continue
         text = f"{_what(yardstick, found['images'])}: {_methods(found['best'])} ({_value(yardstick, found['value'])})"
         if found["runner"]:
-            verdict = "ahead of" if found["separated"] else "not separated from"
-            text += f", {verdict} {_methods(found['runner'])} ({_value(yardstick, found['runner_value'])})"
+            text += (f", {RELATION[found['verdict']]} {_methods(found['runner'])} "
+                     f"({_value(yardstick, found['runner_value'])})")
         parts.append(text)
     sentences = [f"Best by yardstick — {'; '.join(parts)}."]
     duel = head_to_head(results, kind, threshold)
@@ -198,8 +223,14 @@ def winners_finding(results: LayerResults, kind: ScoreKind, threshold: float = D
             duel[duel["separated"] & (duel["wins"] > duel["losses"])],
         ("loses more images than it wins against", "lose more images than they win against"):
             duel[duel["separated"] & (duel["wins"] < duel["losses"])],
+        ("draws the same heatmaps (identical) as", "draw the same heatmaps (identical) as"):
+            duel[duel["verdict"] == Verdict.IDENTICAL.value],
+        ("is alike by Win % head-to-head with", "are alike by Win % head-to-head with"):
+            duel[duel["verdict"] == Verdict.ALIKE.value],
         ("is not separated by Win % head-to-head from", "are not separated by Win % head-to-head from"):
-            duel[~duel["separated"]],
+            duel[duel["verdict"] == Verdict.NOT_SEPARATED.value],
+        ("has too few images for a verdict against", "have too few images for a verdict against"):
+            duel[duel["verdict"] == Verdict.TOO_FEW_IMAGES.value],
     }
     clauses = [
         f"{_methods(list(group.index))} {what[len(group) > 1]} Grad-CAM ("
@@ -211,16 +242,27 @@ def winners_finding(results: LayerResults, kind: ScoreKind, threshold: float = D
     return " ".join(sentences)
 
 
+#: How the first method of a comparison stands against the second, by verdict, in a clause.
+RELATION = {
+    Verdict.IDENTICAL.value: "identical to",
+    Verdict.ALIKE.value: "alike with",
+    Verdict.FIRST_AHEAD.value: "ahead of",
+    Verdict.SECOND_AHEAD.value: "behind",
+    Verdict.NOT_SEPARATED.value: "not separated from",
+    Verdict.TOO_FEW_IMAGES.value: "(too few images for a verdict) beside",
+}
+
+
 def standing(comparison: pd.DataFrame, yardstick: str, second: str) -> str:
     """A clause: how the first method of a :func:`paired_comparison` stands against ``second`` under ``yardstick``
-    (ahead of, behind, not separated from), with both values.
+    (identical to, alike with, ahead of, behind, not separated from), with both values.
 
-    >>> row = {"first_value": 20.1, "second_value": 19.3, "better": "second"}
+    >>> row = {"first_value": 20.1, "second_value": 19.3, "verdict": "second_ahead"}
     >>> standing(pd.DataFrame([row], index=["average_drop"]), "average_drop", "grad_cam")
     'behind Grad-CAM under Average Drop % (20.1 against 19.3)'
     """
     row = comparison.loc[yardstick]
-    verdict = {"first": "ahead of", "second": "behind", "neither": "not separated from"}[row["better"]]
+    verdict = RELATION[row["verdict"]]
     first_value, second_value = _value(yardstick, row["first_value"]), _value(yardstick, row["second_value"])
     if yardstick == "win_percent":
         return (f"{verdict} {METHOD_LABELS[second]} under {label(yardstick)} head-to-head ({first_value}% against "
@@ -229,15 +271,22 @@ def standing(comparison: pd.DataFrame, yardstick: str, second: str) -> str:
 
 
 def relative_performance_reading(statistics: pd.DataFrame) -> str:
-    """Per pair of a :meth:`LayerResults.statistics` table and per kind of score: the relative performance and the
-    side its bootstrap interval puts ahead, or that it contains 1."""
+    """Per pair of a :meth:`LayerResults.statistics` table and per kind of score: the relative performance and its
+    verdict at each shown margin (:data:`~gradcam_study.study.verdicts.SHOWN_MARGINS`), e.g. "alike within 5%,
+    Grad-CAM ahead within 1%"."""
     readings = []
     for (first, second), rows in statistics.groupby(["first", "second"], sort=False):
         parts = []
         for _, row in rows.iterrows():
-            ahead = {"better": first, "worse": second}.get(interval_verdict(row["ci_low"], row["ci_high"]))
-            parts.append(f"{SCORE_KIND_LABELS[row['kind']]} {ratio(row['relative_performance'])} "
-                         + (f"({METHOD_LABELS[ahead]} ahead)" if ahead else "(interval contains 1)"))
+            words = [f"{verdict_words(row[verdict_column(m)], METHOD_LABELS[first], METHOD_LABELS[second])}"
+                     + (f" within {percent(m, 0)}" if row[verdict_column(m)] == Verdict.ALIKE.value else
+                        f" at a {percent(m, 0)} margin")
+                     for m in SHOWN_MARGINS]
+            if len(set(row[verdict_column(m)] for m in SHOWN_MARGINS)) == 1 and \
+                    row[verdict_column(SHOWN_MARGINS[0])] != Verdict.ALIKE.value:
+                words = [verdict_words(row[verdict_column(SHOWN_MARGINS[0])], METHOD_LABELS[first],
+                                       METHOD_LABELS[second])]
+            parts.append(f"{SCORE_KIND_LABELS[row['kind']]} {ratio(row['relative_performance'])} ({', '.join(words)})")
         readings.append(f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}: {', '.join(parts)}")
     return "; ".join(readings)
 
@@ -264,7 +313,7 @@ def overview(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_TH
     for _, kind, results in cases:
         comparison = paired_comparison(results, kind, "grad_cam_plus_plus", "grad_cam_plus", threshold)
         for y, row in comparison.iterrows():
-            if row["images"] >= MIN_IMAGES_FOR_VERDICT and row["separated"]:
+            if row["separated"]:
                 (plus_plus_ahead if row["better"] == "first" else plus_ahead)[y] += 1
         for y, found in winners(results, kind, threshold).items():
             for method in (found or {}).get("best", []):
@@ -275,7 +324,8 @@ def overview(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_TH
 
     answer = (f"Over the {total} settings (layer and kind of score), Grad-CAM++ is ahead of Grad-CAM+ under "
               f"{counted(plus_plus_ahead)}, and Grad-CAM+ ahead of Grad-CAM++ under {counted(plus_ahead)}; in every "
-              "other case the paired interval contains 0 or there are too few images for a verdict.")
+              "other case the two are identical, alike within the practical bound, not separated, or there are too "
+              "few images for a verdict.")
     best = "; ".join(
         f"{label(y)}: " + listing([f"{METHOD_LABELS[m]} in {n} of {total}" for m, n in
                                    sorted(counts.items(), key=lambda item: -item[1])])
