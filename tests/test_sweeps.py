@@ -159,6 +159,9 @@ def test_depth_or_sign_reads_which_maps_break_down() -> None:
     assert "neither depth nor sign alone" in depth_or_sign(_depth_summary([False, False], [False, True]))
     assert "neither depth nor sign breaks" in depth_or_sign(_depth_summary([True], [True]))
     assert worst_setting(_depth_summary([True, False], [True, True])) == "s2-signed"
+    only_nonnegative = _depth_summary([True], [True])
+    only_nonnegative = only_nonnegative[only_nonnegative["map"] == NON_NEGATIVE]
+    assert "cannot be separated" in depth_or_sign(only_nonnegative)
 
 
 def test_a_depth_table_goes_by_stage_signed_map_first() -> None:

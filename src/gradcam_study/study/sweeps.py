@@ -398,6 +398,8 @@ def depth_or_sign(summary: pd.DataFrame) -> str:
         mine = rp[(rp["kind"] == kind) & rp["map"].isin((SIGNED, NON_NEGATIVE))]
         by_stage = mine.pivot(index="stage", columns="map", values="equivalent").dropna()
         if SIGNED not in by_stage or NON_NEGATIVE not in by_stage or by_stage.empty:
+            paragraphs.append(f"With {SCORE_KIND_LABELS[kind]} maps no stage has both a signed and a non-negative map: "
+                              "on this model depth cannot be separated from the sign of the activations.")
             continue
         signed_ok, nonneg_ok = by_stage[SIGNED].astype(bool), by_stage[NON_NEGATIVE].astype(bool)
         stages = len(by_stage)
