@@ -153,12 +153,19 @@ def _depth_summary(signed_equivalent: list[bool], nonnegative_equivalent: list[b
 def test_depth_or_sign_reads_which_maps_break_down() -> None:
     by_sign = depth_or_sign(_depth_summary([True, False, False], [True, True, True]))
     assert "follows the sign of the activations, not depth" in by_sign and "at 1 of the 3 signed" in by_sign
+    assert "(2 of 2 shown equivalent)" in by_sign and "differ at 2 signed and 0 non-negative maps" in by_sign
     assert "at 3 of the 3 non-negative" in by_sign and "farthest from 1 at s2-signed (0.300 [0.297, 0.303])" in by_sign
     assert "no alpha at a positive gradient lies outside [0, 1]" in by_sign and "median 15.0%" in by_sign
     assert "follows depth, not sign" in depth_or_sign(_depth_summary([True, False], [True, False]))
     assert "neither depth nor sign alone" in depth_or_sign(_depth_summary([False, False], [False, True]))
-    assert "neither depth nor sign breaks" in depth_or_sign(_depth_summary([True], [True]))
+    assert "neither depth nor sign is shown to break" in depth_or_sign(_depth_summary([True], [True]))
     assert worst_setting(_depth_summary([True, False], [True, True])) == "s2-signed"
+    # Maps neither shown equivalent nor shown different do not count as a breakdown: too few images decide nothing.
+    undecided = _depth_summary([False, False], [True, True])
+    undecided.loc[undecided["setting"] == "s1-signed", "verdict"] = "not distinguishable"
+    assert "follows the sign" in depth_or_sign(undecided) and "at the one stage where" in depth_or_sign(undecided)
+    undecided.loc[undecided["setting"] == "s2-signed", "verdict"] = "not distinguishable"
+    assert "neither depth nor sign is shown to break" in depth_or_sign(undecided)
     only_nonnegative = _depth_summary([True], [True])
     only_nonnegative = only_nonnegative[only_nonnegative["map"] == NON_NEGATIVE]
     assert "cannot be separated" in depth_or_sign(only_nonnegative)

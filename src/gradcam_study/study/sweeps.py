@@ -42,7 +42,7 @@ QUANTITIES: dict[str, str] = {
     "share_near_half": "alphas within 0.03 of 1/2",
     "share_outside_units": "alphas outside [0, 1], share of units",
     "positive_outside_share": "positive-gradient alphas outside [0, 1]",
-    "outside_weight_share": "their share of the GC++ weight mass (median image)",
+    "outside_weight_share": "GC++ weight mass they carry (median image)",
     "constant_grad_cam": "constant Grad-CAM maps",
     "constant_grad_cam_plus": "constant Grad-CAM+ maps",
     "constant_grad_cam_plus_plus": "constant Grad-CAM++ maps",
@@ -67,6 +67,8 @@ FIGURE_QUANTITIES: dict[str, str] = {
     "outside_weight_share": "their GC++ weight mass (median)",
     "median_correlation": "median r, GC++ and GC+ maps",
 }
+#: The methods in the narrow columns of the sweep tables (the captions spell them out).
+_SHORT_LABELS = {"grad_cam": "GC", "grad_cam_plus": "GC+", "grad_cam_plus_plus": "GC++"}
 #: A per-image ratio this far from 1 (below 1/RATIO_FAR or above RATIO_FAR) counts in the shares of the tables.
 RATIO_FAR = 2.0
 
@@ -139,7 +141,9 @@ def sign_quantities(results: LayerResults, kind: str, threshold: float = DEFAULT
     kept = results.kept(threshold)
     found = {
         "negative_activation_share": float(images[NEGATIVE_SHARE_COLUMN].mean()),
-        "share_outside_units": float(column("alpha_far_from_half").fillna(0).sum() / images[UNITS_COLUMN].sum()),
+        # The column is absent where no image has a non-zero alpha: then no alpha is outside [0, 1] either.
+        "share_outside_units": float(images.get(alpha_column(kind, "alpha_far_from_half"), pd.Series(0.0)).fillna(0).sum()
+                                     / images[UNITS_COLUMN].sum()),
         "positive_outside_share": float(column("positive_outside").sum() / positive) if positive else 0.0,
         "outside_weight_share": float(column("outside_weight_share").median()),
     }
@@ -258,7 +262,7 @@ def _column_label(quantity: str, pair: str) -> str:
         return pair_label(*pair.split("/"))
     if pair:
         first, second = pair.split("/")
-        return f"{QUANTITIES[quantity]}, {METHOD_LABELS[first]}/{METHOD_LABELS[second]}"
+        return f"{_SHORT_LABELS[first]}/{_SHORT_LABELS[second]}: {QUANTITIES[quantity]}"
     return QUANTITIES[quantity]
 
 
@@ -386,48 +390,60 @@ def worst_setting(summary: pd.DataFrame, kind: str = "pre_softmax", pair: str = 
 
 def depth_or_sign(summary: pd.DataFrame) -> str:
     """Sentences, one paragraph per score kind, on whether the breakdown of "Grad-CAM++ ≈ Grad-CAM+" follows depth or
-    the sign of the activations, from a depth :func:`sweep_summary` with ``places``. At each stage that has both a
-    signed and a non-negative map, "breaks down" means that equivalence is not shown (:func:`decide`). The breakdown
-    follows the sign where, at every stage where a map breaks down, only the signed one does; depth where both maps of
-    a stage break down together at every such stage; else neither alone. The paragraph adds the extremes of the
+    the sign of the activations, from a depth :func:`sweep_summary` with ``places``. A map "breaks" the equivalence
+    where Grad-CAM++ is shown to differ from Grad-CAM+ ("better" or "worse" by :func:`decide`) and not shown
+    equivalent; where neither is shown, the images do not decide. Over the stages that have both a signed and a
+    non-negative map: the breakdown follows the sign where, at every stage with a broken map, only the signed one is
+    broken; depth where, at every such stage, both are; else neither alone. The paragraph adds the extremes of the
     relative performance and of the positive-gradient alphas outside [0, 1] on either kind of map."""
     rp = summary[(summary["quantity"] == "relative_performance") & (summary["pair"] == _PLUS)]
     per_layer = summary[summary["pair"] == ""]
     paragraphs = []
     for kind in dict.fromkeys(summary["kind"]):
         mine = rp[(rp["kind"] == kind) & rp["map"].isin((SIGNED, NON_NEGATIVE))]
-        by_stage = mine.pivot(index="stage", columns="map", values="equivalent").dropna()
-        if SIGNED not in by_stage or NON_NEGATIVE not in by_stage or by_stage.empty:
+        mine = mine.assign(shown_equivalent=mine["equivalent"].astype(bool),
+                           broken=~mine["equivalent"].astype(bool) & mine["verdict"].isin(("better", "worse")))
+        equivalent = mine.pivot(index="stage", columns="map", values="shown_equivalent")
+        broken = mine.pivot(index="stage", columns="map", values="broken")
+        if SIGNED not in broken or NON_NEGATIVE not in broken or broken.dropna().empty:
             paragraphs.append(f"With {SCORE_KIND_LABELS[kind]} maps no stage has both a signed and a non-negative map: "
                               "on this model depth cannot be separated from the sign of the activations.")
             continue
-        signed_ok, nonneg_ok = by_stage[SIGNED].astype(bool), by_stage[NON_NEGATIVE].astype(bool)
-        stages = len(by_stage)
-        only_signed = int((~signed_ok & nonneg_ok).sum())
-        only_nonneg = int((signed_ok & ~nonneg_ok).sum())
-        both = int((~signed_ok & ~nonneg_ok).sum())
+        complete = broken.dropna().index
+        equivalent, broken = equivalent.loc[complete].astype(bool), broken.loc[complete].astype(bool)
+        signed_broken, nonneg_broken = broken[SIGNED], broken[NON_NEGATIVE]
+        stages = len(complete)
+        only_signed = signed_broken & ~nonneg_broken
+        only_nonneg = int((~signed_broken & nonneg_broken).sum())
+        both = int((signed_broken & nonneg_broken).sum())
         text = (
             f"With {SCORE_KIND_LABELS[kind]} maps, Grad-CAM++ and Grad-CAM+ are shown to perform alike at "
-            f"{int(signed_ok.sum())} of the {stages} signed block outputs and at {int(nonneg_ok.sum())} of the {stages} "
-            "non-negative maps at the same depths. "
+            f"{int(equivalent[SIGNED].sum())} of the {stages} signed block outputs and at "
+            f"{int(equivalent[NON_NEGATIVE].sum())} of the {stages} non-negative maps at the same depths, and shown to "
+            f"differ at {int(signed_broken.sum())} signed and {int(nonneg_broken.sum())} non-negative maps; at the rest "
+            "the images show neither. "
         )
         for kind_of_map, name in ((SIGNED, "signed outputs"), (NON_NEGATIVE, "non-negative maps")):
             rows = mine[mine["map"] == kind_of_map]
             far = rows.loc[np.log(rows["value"]).abs().idxmax()]
             text += (f"Among the {name} the relative performance lies farthest from 1 at {far['setting']} "
                      f"({interval(far['value'], far['low'], far['high'])}). ")
-        if only_signed + only_nonneg + both == 0:
-            text += "So neither depth nor sign breaks the equivalence on these images. "
+        if not broken.to_numpy().any():
+            text += "So on these images neither depth nor sign is shown to break the equivalence. "
         elif only_nonneg == 0 and both == 0:
-            text += (f"So the breakdown follows the sign of the activations, not depth: at each of the {only_signed} "
-                     "stages where the signed output is not shown equivalent, the non-negative map at the same depth "
-                     "is. ")
-        elif only_signed == 0 and only_nonneg == 0:
-            text += (f"So the breakdown follows depth, not sign: at each of the {both} stages where one map is not "
-                     "shown equivalent, neither is the other. ")
+            partners = int(equivalent.loc[only_signed, NON_NEGATIVE].sum())
+            count = int(only_signed.sum())
+            where = "the one stage" if count == 1 else f"each of the {count} stages"
+            text += (f"So the breakdown follows the sign of the activations, not depth: at {where} where the signed "
+                     f"output breaks the equivalence, the non-negative map at the same depth does not ({partners} of "
+                     f"{count} shown equivalent). ")
+        elif int(only_signed.sum()) == 0 and only_nonneg == 0:
+            text += (f"So the breakdown follows depth, not sign: at each of the {both} stages where one map breaks "
+                     "the equivalence, so does the other. ")
         else:
-            text += (f"So the breakdown follows neither depth nor sign alone: equivalence fails at the signed map only "
-                     f"at {only_signed} stages, at the non-negative map only at {only_nonneg} and at both at {both}. ")
+            text += (f"So the breakdown follows neither depth nor sign alone: the equivalence breaks at the signed map "
+                     f"only at {int(only_signed.sum())} stages, at the non-negative map only at {only_nonneg} and at "
+                     f"both at {both}. ")
         outside = per_layer[(per_layer["kind"] == kind) & (per_layer["quantity"] == "positive_outside_share")]
         mass = per_layer[(per_layer["kind"] == kind) & (per_layer["quantity"] == "outside_weight_share")]
         for kind_of_map, name in ((SIGNED, "signed outputs"), (NON_NEGATIVE, "non-negative maps")):
