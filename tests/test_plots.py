@@ -54,3 +54,45 @@ def test_curves_figure_has_a_row_per_setting_and_a_line_per_method() -> None:
     assert [line.get_linestyle() for line in lines] == ["-", "--"]
     assert figure.axes[1].get_title() == "insertion, a"
     plt.close(figure)
+
+
+def _sweep_summary() -> pd.DataFrame:
+    """A hand-made depth sweep: two stages, each with a signed and a non-negative map, then the last map."""
+    rows = []
+    settings = [("s1", 1, "signed"), ("n1", 1, "non_negative"), ("s2", 2, "signed"), ("n2", 2, "non_negative"),
+                ("last", 3, "last_map")]
+    for setting, stage, kind_of_map in settings:
+        for kind in ("pre_softmax", "post_softmax"):
+            for pair in ("grad_cam_plus_plus/grad_cam", "grad_cam_plus_plus/grad_cam_plus"):
+                rows.append(dict(setting=setting, position=stage, stage=stage, map=kind_of_map, kind=kind, pair=pair,
+                                 quantity="relative_performance", value=0.5, low=0.4, high=0.6))
+            for quantity in ("negative_activation_share", "median_correlation", "share_near_half"):
+                rows.append(dict(setting=setting, position=stage, stage=stage, map=kind_of_map, kind=kind, pair="",
+                                 quantity=quantity, value=0.5, low=np.nan, high=np.nan))
+    return pd.DataFrame(rows)
+
+
+def test_sweep_figure_draws_the_equivalence_band_and_separates_the_maps() -> None:
+    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Polygon
+
+    from gradcam_study.plots import sweep_figure
+
+    titles = {"negative_activation_share": "negative activations", "median_correlation": "median r"}
+    figure = sweep_figure(_sweep_summary(), titles, xlabel="depth", equivalence_margin=0.05,
+                          tick_labels={"s1": "stage 1", "n1": "stage 1", "s2": "stage 2", "n2": "stage 2", "last": "last"})
+    axes = [ax for ax in figure.axes if ax.get_visible() and ax.axison]
+    # Two relative-performance panels, then only the quantities asked for (share_near_half is left out).
+    assert [ax.get_title() for ax in axes] == ["Grad-CAM++ vs Grad-CAM", "Grad-CAM++ vs Grad-CAM+",
+                                               "negative activations", "median r"]
+    for ax in axes[:2]:
+        bands = [patch for patch in ax.patches if isinstance(patch, (Polygon, Rectangle))]
+        assert len(bands) == 1
+        low, high = ax.get_ylim()
+        assert low < 1 / 1.05 and high > 1.05  # the band is inside the drawn range, not clipped away
+        # One line per score kind and kind of map: 2 kinds x 3 maps.
+        assert len(ax.containers) == 6
+    assert [tick.get_text() for tick in axes[-1].get_xticklabels()] == ["stage 1", "stage 2", "last"]
+    labels = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+    assert "equivalence band ±5%" in labels and "pre-softmax, non-negative" in labels
+    plt.close(figure)

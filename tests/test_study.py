@@ -339,3 +339,30 @@ def test_studies_compile_from_a_size_on_unless_told() -> None:
     assert not StudyConfig(optimised=False).compiles(10_000) and StudyConfig(optimised=True).compiles(1)
     with pytest.raises(ValueError, match="more than once"):
         StudyConfig(sweep_layers=("_blocks.0", "_blocks.0")).validate()
+
+
+def test_sign_statistics_count_the_alphas_the_pole_brings_to_the_weights() -> None:
+    from gradcam_study.methods import grad_cam_plus_plus_weights
+    from gradcam_study.study.analysis import activation_statistics, sign_statistics
+
+    torch.manual_seed(0)
+    gradients = torch.randn(3, 4, 5, 5)
+    non_negative = torch.rand(3, 4, 5, 5)
+    found = sign_statistics(non_negative, gradients)
+    # Non-negative activations: t has the sign of g, so no positive-gradient alpha leaves [0, 1].
+    assert found["positive_outside"].tolist() == [0.0, 0.0, 0.0]
+    assert found["outside_weight_share"].tolist() == [0.0, 0.0, 0.0]
+    assert found["positive_gradient_units"].tolist() == (gradients > 0).flatten(1).sum(1).double().tolist()
+    assert activation_statistics(non_negative)["negative_activation_share"].tolist() == [0.0, 0.0, 0.0]
+    # One map with a negative sum: its units at g = 0.6 have t = -1.2 (alpha 1.25), at g = 0.1 t = -0.2.
+    signed = torch.full((1, 2, 1, 2), 1.0)
+    signed[0, 0] = torch.tensor([[1.0, -3.0]])
+    g = torch.tensor([[[[0.6, 0.1]], [[0.6, -0.5]]]])
+    found = sign_statistics(signed, g)
+    assert found["positive_gradient_units"].item() == 3 and found["positive_outside"].item() == 1
+    # The weight mass: |alpha relu(g)| summed; the second map's t = 2 * 0.6 gives alpha = 1/3.2.
+    mass = [1.25 * 0.6, 0.1 / 1.8, 0.6 / 3.2]
+    assert found["outside_weight_share"].item() == pytest.approx(mass[0] / sum(mass))
+    assert grad_cam_plus_plus_weights(signed, g)[0].sum().item() == pytest.approx(sum(mass), rel=1e-6)
+    shares = activation_statistics(signed)
+    assert shares["negative_activation_share"].item() == 0.25 and shares["units"].item() == 4

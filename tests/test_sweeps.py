@@ -5,11 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gradcam_study import book
 from gradcam_study.study import StudyConfig, run_study
-from gradcam_study.study.sweeps import layer_summary, sweep_findings, sweep_summary, sweep_table
+from gradcam_study.models import model_spec
+from gradcam_study.study.analysis import UNITS_COLUMN, alpha_column
+from gradcam_study.study.sweeps import (
+    NON_NEGATIVE,
+    SIGN_COLUMNS,
+    SIGNED,
+    DepthPlace,
+    decide,
+    depth_or_sign,
+    depth_places,
+    layer_summary,
+    sweep_findings,
+    sweep_summary,
+    sweep_table,
+    worst_setting,
+)
 from test_study import small_folder  # noqa: F401  (fixture)
 
 
@@ -27,10 +43,31 @@ def test_layer_summary_matches_the_layer_results(two_layers) -> None:
     assert rp["pair"].tolist() == ["grad_cam_plus_plus/grad_cam", "grad_cam_plus/grad_cam", "grad_cam_plus_plus/grad_cam_plus"]
     np.testing.assert_allclose(rp["value"], results.table1(0.0)["pre-softmax"].to_numpy())
     assert ((rp["low"] <= rp["value"]) & (rp["value"] <= rp["high"])).all()
-    far = summary[(summary["quantity"] == "far_from_half") & (summary["kind"] == "pre_softmax")]["value"].item()
-    assert far == results.alpha_extremes("pre_softmax")["far_from_half"]
+    value = lambda quantity, layer_summary=summary: layer_summary[  # noqa: E731
+        (layer_summary["quantity"] == quantity) & (layer_summary["kind"] == "pre_softmax")]["value"].item()
+    far = results.alpha_extremes("pre_softmax")["far_from_half"]
+    assert value("share_outside_units") == pytest.approx(far / results.images[UNITS_COLUMN].sum())
+    # _blocks.15 is a linear bottleneck: a good share of its activations are negative.
+    assert 0.1 < value("negative_activation_share") < 0.9
+    assert 0 <= value("positive_outside_share") <= 1 and 0 <= value("outside_weight_share") <= 1
+    log_rp = results.log_relative_performance("pre_softmax", "grad_cam_plus_plus", "grad_cam_plus", 0.0)
+    plus = summary[(summary["kind"] == "pre_softmax") & (summary["pair"] == "grad_cam_plus_plus/grad_cam_plus")]
+    assert plus.set_index("quantity").loc["median_log_ratio", "value"] == pytest.approx(np.median(log_rp))
+    assert plus.set_index("quantity").loc["share_ratio_above_two", "value"] == pytest.approx(np.mean(log_rp > np.log(2)))
     # Only a median correlation can be undefined (every heatmap constant: random images can do that).
     assert set(summary.loc[summary["value"].isna(), "quantity"]) <= {"median_correlation"}
+
+
+def test_after_a_relu_no_positive_gradient_alpha_leaves_zero_one(two_layers) -> None:
+    """The last map follows ReLU6: no negative activation, so t has the sign of g and a positive gradient's alpha
+    stays in (0, 1/2]: the pole cannot reach the weights."""
+    summary = layer_summary(two_layers.at("_avg_pooling:input"), threshold=0.0)
+    per_layer = summary[summary["pair"] == ""].set_index(["kind", "quantity"])["value"]
+    for kind in ("pre_softmax", "post_softmax"):
+        assert per_layer[(kind, "negative_activation_share")] == 0
+        assert per_layer[(kind, "positive_outside_share")] == 0 and per_layer[(kind, "outside_weight_share")] == 0
+    images = two_layers.at("_avg_pooling:input").images
+    assert (images[alpha_column("pre_softmax", "positive_gradient_units")] > 0).all()
 
 
 def test_sweep_table_and_findings(two_layers) -> None:
@@ -80,3 +117,85 @@ def test_a_preview_limits_every_study_and_its_curves_in_proportion(monkeypatch: 
     # The paper profile's study has a limit of its own (10,000 images) and curves on all of them.
     assert book.preview_overrides(book.profile("paper").config, 400) == {"limit": 400, "curve_limit": 400}
     assert book.preview_overrides(book.profile("quick").config, None) == {}
+
+
+def _rp(setting: str, value: float, low: float, high: float, p: float, tost: float, kind: str = "pre_softmax",
+        pair: str = "grad_cam_plus_plus/grad_cam_plus", **extra) -> dict:
+    return {"setting": setting, "kind": kind, "pair": pair, "quantity": "relative_performance", "value": value,
+            "low": low, "high": high, "p_value": p, "tost_p_value": tost, "kept": 50, **extra}
+
+
+def test_holm_within_a_table_withdraws_verdicts_a_single_test_would_give() -> None:
+    rows = pd.DataFrame([_rp("a", 1.2, 1.05, 1.3, 0.03, 0.5), _rp("b", 1.2, 1.05, 1.3, 0.04, 0.5)])
+    alone = decide(rows.iloc[:1])
+    assert alone["verdict"].item() == "better"
+    both = decide(rows)
+    np.testing.assert_allclose(both["p_holm"], [0.06, 0.06])
+    assert (both["verdict"] == "not distinguishable").all()
+    # A significant test whose interval includes 1 gives no verdict: both must agree.
+    assert decide(pd.DataFrame([_rp("c", 1.01, 0.99, 1.03, 1e-6, 0.5)]))["verdict"].item() == "not distinguishable"
+    equivalent = decide(pd.DataFrame([_rp(name, 1.0, 0.99, 1.01, 0.5, tost) for name, tost in
+                                      (("d", 0.001), ("e", 0.03), ("f", 0.04))]))
+    assert equivalent["equivalent"].tolist() == [True, False, False]  # Holm: 0.003, 0.06, 0.06
+    # Each score kind is its own table, its own family.
+    kinds = decide(pd.DataFrame([_rp("g", 1.0, 0.99, 1.01, 0.5, 0.03), _rp("g", 1.0, 0.99, 1.01, 0.5, 0.04, "post_softmax")]))
+    assert kinds["equivalent"].tolist() == [True, True]
+
+
+def test_depth_places_split_stages_by_sign() -> None:
+    lite = model_spec("efficientnet_lite0")
+    places = depth_places(lite, ("_avg_pooling:input", "_blocks.15", *lite.stages, *lite.nonnegative_stages))
+    assert places["_blocks.15"] == DepthPlace(7, SIGNED)
+    assert places["_blocks.15._project_conv (input)"] == DepthPlace(7, NON_NEGATIVE)
+    assert places["_avg_pooling (input)"].depth_label == "last map" and len(places) == 15
+    vgg = depth_places(model_spec("vgg16"), model_spec("vgg16").stages)
+    assert vgg["features.3"] == DepthPlace(1, NON_NEGATIVE) and vgg["features.29"].map == "last_map"
+
+
+def _depth_summary(signed_equivalent: list[bool], nonnegative_equivalent: list[bool]) -> pd.DataFrame:
+    """A hand-made depth summary: one stage per entry, GC++/GC+ equivalent or far from 1 at each map."""
+    rows = []
+    for stage, (signed, nonneg) in enumerate(zip(signed_equivalent, nonnegative_equivalent), start=1):
+        for kind_of_map, ok in ((SIGNED, signed), (NON_NEGATIVE, nonneg)):
+            setting = f"s{stage}-{kind_of_map}"
+            value = 1.0 if ok else 0.3
+            rows.append(_rp(setting, value, value * 0.99, value * 1.01, 0.5 if ok else 1e-9, 1e-9 if ok else 0.9,
+                            stage=stage, map=kind_of_map))
+            for quantity, share in (("positive_outside_share", 0.0 if kind_of_map == NON_NEGATIVE else 0.01),
+                                    ("outside_weight_share", 0.0 if kind_of_map == NON_NEGATIVE else 0.15)):
+                rows.append({"setting": setting, "kind": "pre_softmax", "pair": "", "quantity": quantity,
+                             "value": share, "stage": stage, "map": kind_of_map, "kept": 50})
+    return decide(pd.DataFrame(rows))
+
+
+def test_depth_or_sign_reads_which_maps_break_down() -> None:
+    by_sign = depth_or_sign(_depth_summary([True, False, False], [True, True, True]))
+    assert "follows the sign of the activations, not depth" in by_sign and "at 1 of the 3 signed" in by_sign
+    assert "(2 of 2 shown equivalent)" in by_sign and "differ at 2 signed and 0 non-negative maps" in by_sign
+    assert "at 3 of the 3 non-negative" in by_sign and "farthest from 1 at s2-signed (0.300 [0.297, 0.303])" in by_sign
+    assert "no alpha at a positive gradient lies outside [0, 1]" in by_sign and "median 15.0%" in by_sign
+    assert "follows depth, not sign" in depth_or_sign(_depth_summary([True, False], [True, False]))
+    assert "neither depth nor sign alone" in depth_or_sign(_depth_summary([False, False], [False, True]))
+    assert "neither depth nor sign is shown to break" in depth_or_sign(_depth_summary([True], [True]))
+    assert worst_setting(_depth_summary([True, False], [True, True])) == "s2-signed"
+    # Maps neither shown equivalent nor shown different do not count as a breakdown: too few images decide nothing.
+    undecided = _depth_summary([False, False], [True, True])
+    undecided.loc[undecided["setting"] == "s1-signed", "verdict"] = "not distinguishable"
+    assert "follows the sign" in depth_or_sign(undecided) and "at the one stage where" in depth_or_sign(undecided)
+    undecided.loc[undecided["setting"] == "s2-signed", "verdict"] = "not distinguishable"
+    assert "neither depth nor sign is shown to break" in depth_or_sign(undecided)
+    only_nonnegative = _depth_summary([True], [True])
+    only_nonnegative = only_nonnegative[only_nonnegative["map"] == NON_NEGATIVE]
+    assert "cannot be separated" in depth_or_sign(only_nonnegative)
+
+
+def test_a_depth_table_goes_by_stage_signed_map_first() -> None:
+    summary = _depth_summary([True, False], [True, True])
+    table = sweep_table(summary, "pre_softmax")
+    assert table.index.tolist() == [("stage 1", "s1-signed"), ("stage 1", "s1-non_negative"),
+                                    ("stage 2", "s2-signed"), ("stage 2", "s2-non_negative")]
+    assert table["activations"].tolist()[:2] == ["signed (block output)", "non-negative"]
+    assert table.loc[("stage 1", "s1-signed"), "Grad-CAM++ vs Grad-CAM+"].endswith("equivalent")
+    assert table.loc[("stage 2", "s2-signed"), "Grad-CAM++ vs Grad-CAM+"].endswith("worse")
+    sign = sweep_table(summary, "pre_softmax", SIGN_COLUMNS)
+    assert sign.loc[("stage 2", "s2-signed"), "positive-gradient alphas outside [0, 1]"] == "1.0%"

@@ -69,6 +69,11 @@ def heatmap_grid(explanation: Explanation, titles: Sequence[str], methods: Seque
     return figure
 
 
+#: How a depth sweep draws each kind of map: marker and line style (signed stage outputs, non-negative maps, last map).
+MAP_STYLES: dict[str, tuple[str, str]] = {"signed": ("o", "-"), "non_negative": ("s", "--"), "last_map": ("D", "")}
+MAP_NAMES: dict[str, str] = {"signed": "signed", "non_negative": "non-negative", "last_map": "last map"}
+
+
 def sweep_figure(
     summary: pd.DataFrame,
     titles: Mapping[str, str],
@@ -80,36 +85,52 @@ def sweep_figure(
 ) -> Figure:
     """One panel per quantity of a sweep (a tidy frame with columns ``setting``, ``position``, ``kind``, ``pair``,
     ``quantity``, ``value``, ``low``, ``high``): the relative performance of each pair with its interval (log axis),
-    then the per-setting quantities; settings along the x axis in their order, one colour per score kind. ``connect``
-    joins the points of ordered settings (layers by depth), not of unordered ones (models); ``tick_labels`` shortens
-    the names on the x axis. The Grad-CAM++ vs Grad-CAM+ panel shades ``[1/(1 + equivalence_margin), 1 +
-    equivalence_margin]`` and the correlation panel marks ``nearly_equal`` (pass the book's declared criteria)."""
-    panels = [("relative_performance", pair) for pair in dict.fromkeys(summary.loc[summary["pair"] != "", "pair"])]
-    panels += [(quantity, "") for quantity in dict.fromkeys(summary.loc[summary["pair"] == "", "quantity"])]
+    then the per-setting quantities named in ``titles`` (in its order); one colour per score kind. Settings lie along
+    the x axis at their ``position``; with a ``map`` column (a depth sweep) the signed, non-negative and last maps get
+    their own markers and line styles, so that the maps of one stage stand side by side. ``connect`` joins the points
+    of ordered settings (layers by depth), not of unordered ones (models); ``tick_labels`` shortens the names on the x
+    axis. Every relative-performance panel shades the equivalence band ``[1/(1 + equivalence_margin), 1 +
+    equivalence_margin]`` with its edges drawn, and the correlation panel marks ``nearly_equal`` (pass the book's
+    declared criteria)."""
+    panels = [("relative_performance", pair) for pair in dict.fromkeys(
+        summary.loc[(summary["pair"] != "") & (summary["quantity"] == "relative_performance"), "pair"])]
+    present = set(summary.loc[summary["pair"] == "", "quantity"])
+    panels += [(quantity, "") for quantity in titles if quantity in present and quantity != "relative_performance"]
     columns = 3
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(PAGE_WIDTH, 2.9 * rows), squeeze=False, sharex=True)
+    figure, axes = plt.subplots(rows, columns, figsize=(PAGE_WIDTH, 2.7 * rows + 0.6), squeeze=False, sharex=True)
     settings = list(dict.fromkeys(summary["setting"]))
     kinds = list(dict.fromkeys(summary["kind"]))
     palette = dict(zip(kinds, sns.color_palette(n_colors=len(kinds))))
+    maps = list(dict.fromkeys(summary["map"])) if "map" in summary else [""]
+    positions = summary.groupby("setting", sort=False)["position"].first()
+    groups = [(kind, kind_of_map) for kind in kinds for kind_of_map in maps]
+    offsets = dict(zip(groups, np.linspace(-0.2, 0.2, len(groups)) if len(groups) > 1 else [0.0]))
     for ax, (quantity, pair) in zip(axes.flat, panels):
         part = summary[(summary["quantity"] == quantity) & (summary["pair"] == pair)]
-        for offset, kind in zip(np.linspace(-0.12, 0.12, len(kinds)), kinds):
-            rows_of_kind = part[part["kind"] == kind].set_index("setting").loc[settings]
-            x = np.arange(len(settings)) + offset
-            style = "o-" if connect else "o"
+        if quantity == "relative_performance":
+            ax.axhspan(1 / (1 + equivalence_margin), 1 + equivalence_margin, color="tab:green", alpha=0.18, lw=0,
+                       label=f"equivalence band ±{equivalence_margin:.0%}")
+            for bound in (1 / (1 + equivalence_margin), 1 + equivalence_margin):
+                ax.axhline(bound, color="tab:green", lw=0.7, ls=":")
+        for kind, kind_of_map in groups:
+            chosen = part[(part["kind"] == kind) & ((part["map"] == kind_of_map) if kind_of_map else True)]
+            if chosen.empty:
+                continue
+            chosen = chosen.assign(x=chosen["setting"].map(positions)).sort_values("x")
+            marker, line = MAP_STYLES.get(kind_of_map, ("o", "-"))
+            style = dict(marker=marker, ls=line if connect and line else "none", ms=3, lw=1, color=palette[kind],
+                         label=kind.replace("_", "-") + (f", {MAP_NAMES[kind_of_map]}" if kind_of_map else ""))
+            x = chosen["x"] + offsets[(kind, kind_of_map)]
             if quantity == "relative_performance":
-                error = [rows_of_kind["value"] - rows_of_kind["low"], rows_of_kind["high"] - rows_of_kind["value"]]
-                ax.errorbar(x, rows_of_kind["value"], yerr=error, fmt=style, ms=3, lw=1, capsize=2,
-                            color=palette[kind], label=kind.replace("_", "-"))
+                error = [chosen["value"] - chosen["low"], chosen["high"] - chosen["value"]]
+                ax.errorbar(x, chosen["value"], yerr=error, capsize=2, **style)
             else:
-                ax.plot(x, rows_of_kind["value"], style, ms=3, lw=1, color=palette[kind], label=kind.replace("_", "-"))
+                ax.plot(x, chosen["value"], **style)
         if quantity == "relative_performance":
             # Ratios: a ratio and its inverse lie symmetrically about 1 on a log axis.
             ax.set_yscale("log")
             ax.axhline(1, color="grey", lw=0.8, ls="--")
-            if pair == "grad_cam_plus_plus/grad_cam_plus":
-                ax.axhspan(1 / (1 + equivalence_margin), 1 + equivalence_margin, color="grey", alpha=0.15, lw=0)
             low, high = ax.get_ylim()
             # Labels at 1, 2 and 5 times the powers of ten; within a narrow range at fixed values that include 1.
             if high / low > 2:
@@ -125,23 +146,24 @@ def sweep_figure(
             ax.set_title(f"{METHOD_LABELS[first]} vs {METHOD_LABELS[second]}", fontsize=8)
         else:
             ax.set_title(titles.get(quantity, quantity), fontsize=8)
-        if quantity == "far_from_half":
-            ax.set_yscale("symlog", linthresh=1)
-            ax.set_ylabel("count (symlog)", fontsize=7)
-        if quantity == "share_near_half":
-            ax.set_ylabel("share of non-zero alphas", fontsize=7)
+        if quantity.endswith("share") or quantity.startswith("share"):
+            ax.set_ylabel("share", fontsize=7)
         if quantity == "median_correlation":
             ax.axhline(nearly_equal, color="grey", lw=0.8, ls="--")
             ax.set_ylabel("median r", fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
+    ticks = list(dict.fromkeys(positions[settings]))
+    names = {}
+    for setting in settings:
+        names.setdefault(positions[setting], tick_labels.get(setting, setting) if tick_labels else setting)
     for ax in axes[-1]:
-        names = [tick_labels.get(setting, setting) for setting in settings] if tick_labels else settings
-        ax.set_xticks(range(len(settings)), names, rotation=60, ha="right", fontsize=7)
+        ax.set_xticks(ticks, [names[t] for t in ticks], rotation=60, ha="right", fontsize=7)
         ax.set_xlabel(xlabel, fontsize=8)
-    axes.flat[0].legend(fontsize=7, title="score", title_fontsize=7)
-    figure.tight_layout()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    figure.tight_layout(rect=(0, 0.06, 1, 0.96))  # room for the legend and a suptitle
+    figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7, frameon=False)
     return figure
 
 

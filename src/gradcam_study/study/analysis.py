@@ -13,7 +13,15 @@ from torch import Tensor
 
 from ..capture import ScoreKind, capture_layers
 from ..display import METHOD_PAIRS, NEAR_HALF, PIXEL_WISE_PAIRS
-from ..methods import METHODS, PAPER_METHODS, constant_within_maps, nonzero_alphas, normalised_heatmaps, upsample
+from ..methods import (
+    METHODS,
+    PAPER_METHODS,
+    constant_within_maps,
+    grad_cam_plus_plus_alphas,
+    nonzero_alphas,
+    normalised_heatmaps,
+    upsample,
+)
 from ..metrics import DEFAULT_STEPS, deletion_insertion, explanation_maps, pearson_per_image, top_share_overlap
 from ..metrics import TOP_SHARE
 from ..metrics.perturbation import ProbabilityFunction
@@ -55,8 +63,61 @@ def constant_map_column(kind: ScoreKind, method: str) -> str:
 def alpha_column(kind: ScoreKind, statistic: str) -> str:
     """Column of a per-image alpha statistic: ``alpha_count``, ``alpha_q01`` ... ``alpha_min``, ``alpha_max``,
     ``alpha_far_from_half``, ``alpha_near_half``, ``denominator_term_min``/``max``,
-    ``denominator_closest_to_pole`` (smallest ``|2 + t|``), ``gradient_constant``."""
+    ``denominator_closest_to_pole`` (smallest ``|2 + t|``), ``gradient_constant``, and those of
+    :func:`sign_statistics`: ``positive_gradient_units``, ``positive_outside``, ``outside_weight_share``."""
     return f"{kind}_{statistic}"
+
+
+#: Per-image, per-layer columns that do not depend on the score kind (see :func:`activation_statistics`).
+UNITS_COLUMN = "units"
+NEGATIVE_SHARE_COLUMN = "negative_activation_share"
+
+
+def activation_statistics(activations: Tensor) -> dict[str, Tensor]:
+    """Per image of a ``B x K x H x W`` batch: its number of units ``K H W`` (:data:`UNITS_COLUMN`) and the share of
+    them whose activation is negative (:data:`NEGATIVE_SHARE_COLUMN`), 0 after a ReLU, about 1/2 on a linear
+    bottleneck.
+
+    >>> import torch
+    >>> activation_statistics(torch.tensor([[[[-1.0, 0.0], [2.0, -3.0]]]]))["negative_activation_share"].tolist()
+    [0.5]
+    """
+    flat = activations.flatten(start_dim=1)
+    return {
+        UNITS_COLUMN: torch.full((flat.shape[0],), float(flat.shape[1]), device=flat.device),
+        NEGATIVE_SHARE_COLUMN: (flat < 0).float().mean(dim=1),
+    }
+
+
+def sign_statistics(activations: Tensor, gradients: Tensor) -> dict[str, Tensor]:
+    r"""Per image of a ``B x K x H x W`` batch, how much of Grad-CAM++'s weights (eq. (4)) the alphas outside
+    [0, 1] carry, the alphas the pole of eq. (13) makes:
+
+    - ``positive_gradient_units``: the units with :math:`g > 0` (the only ones whose alpha reaches the weights);
+    - ``positive_outside``: those whose alpha lies outside [0, 1] (:math:`|lpha - 1/2| > 1/2`, i.e. :math:`t < -1`,
+      which at :math:`g > 0` needs a map with :math:`\sum_{ab} A_{ab} < 0`: never after a ReLU);
+    - ``outside_weight_share``: their share of the weight mass
+      :math:`\sum_{k,ij} |lpha^k_{ij}\, \mathrm{ReLU}(g^k_{ij})|` over all maps (absolute values, because beyond
+      the pole the alphas are negative); 0 where no gradient is positive.
+
+    >>> import torch
+    >>> A = torch.tensor([[[[1.0, -3.0]]]])          # sum A = -2: t = -2 g
+    >>> g = torch.tensor([[[[0.6, 0.1]]]])           # t = -1.2 (alpha = 1.25, outside) and -0.2 (alpha = 0.556)
+    >>> found = sign_statistics(A, g)
+    >>> found["positive_outside"].tolist(), round(found["outside_weight_share"].item(), 3)
+    ([1.0], 0.931)
+    """
+    alphas = grad_cam_plus_plus_alphas(activations, gradients).double()
+    positive = gradients > 0
+    outside = positive & ((alphas - 0.5).abs() > 0.5)
+    mass = (alphas * gradients.double().clamp(min=0)).abs().flatten(start_dim=1)
+    total = mass.sum(dim=1)
+    carried = torch.where(outside.flatten(start_dim=1), mass, torch.zeros_like(mass)).sum(dim=1)
+    return {
+        "positive_gradient_units": positive.flatten(start_dim=1).sum(dim=1).double(),
+        "positive_outside": outside.flatten(start_dim=1).sum(dim=1).double(),
+        "outside_weight_share": torch.where(total > 0, carried / torch.where(total > 0, total, 1.0), 0.0),
+    }
 
 
 @dataclass(frozen=True)
@@ -186,12 +247,14 @@ def analyse_batch(
     main_curve_positions = [position for position, image_id in enumerate(ids) if image_id in curve_images]
     for layer in layers:
         activations = captured.activations[layer]
-        columns: dict[str, Tensor] = {}
+        columns: dict[str, Tensor] = activation_statistics(activations)
         at_layer = [m for m in methods if m in PAPER_METHODS] if layer in sweep_layers else list(methods)
         pairs = [(a, b) for a, b in (*METHOD_PAIRS, *PIXEL_WISE_PAIRS) if a in at_layer and b in at_layer]
         curve_positions = [] if layer in sweep_layers else main_curve_positions
         for kind in score_kinds:
             gradients = captured.gradients[layer][kind]
+            columns.update({alpha_column(kind, name): values
+                            for name, values in sign_statistics(activations, gradients).items()})
             heatmaps = {m: normalised_heatmaps(activations, gradients, m) for m in at_layer}
             upsampled = {m: upsample(h, size) for m, h in heatmaps.items()}
             maps = torch.cat([explanation_maps(pixels, u, classifier.normalise) for u in upsampled.values()])

@@ -2,104 +2,299 @@
 
 :func:`layer_summary` reduces one layer's results to the numbers that decide whether Grad-CAM++ behaves
 like Grad-CAM+ there; :func:`sweep_summary` stacks them over layers or models (a tidy frame, one row per
-setting, score kind and quantity), and :func:`sweep_findings` turns such a frame into sentences.
+setting, score kind and quantity) and decides its verdicts with Holm's adjustment over the whole table;
+:func:`sweep_findings` and :func:`depth_or_sign` turn such a frame into sentences. :func:`depth_places` says, for
+the layers of a depth sweep, at which stage each lies and whether its activations are signed or non-negative.
 
 >>> from gradcam_study import book
 >>> depth = book.study("depth")                                       # doctest: +SKIP
->>> summary = sweep_summary({layer: depth.at(layer) for layer in depth.layers})   # doctest: +SKIP
+>>> summary = sweep_summary(book.depth_settings(depth))               # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..display import METHOD_LABELS, METHOD_PAIRS, SCORE_KIND_LABELS, decimals, interval, listing, pair_label
+from ..display import METHOD_LABELS, METHOD_PAIRS, SCORE_KIND_LABELS, decimals, interval, layer_label, listing, pair_label
+from ..models import ModelSpec
+from .analysis import NEGATIVE_SHARE_COLUMN, UNITS_COLUMN, alpha_column, constant_map_column
 from .config import DEFAULT_THRESHOLD
 from .results import LayerResults
-from .verdicts import EQUIVALENCE_MARGIN, NEARLY_EQUAL_CORRELATION, interval_verdict
+from .verdicts import EQUIVALENCE_MARGIN, NEARLY_EQUAL_CORRELATION, SIGNIFICANCE_LEVEL, holm
 
-#: The quantities of a sweep, in display order, with their labels.
+PLUS_PAIR = ("grad_cam_plus_plus", "grad_cam_plus")
+_PLUS = "/".join(PLUS_PAIR)
+
+#: Every quantity of a sweep, with its label. Per pair (``pair`` set): the relative performance, the median
+#: per-image log ratio, the shares of images whose ratio is below 1/2 and above 2 (kept images). Per setting: the
+#: rest (alphas over all analysed images; correlations and constant maps over the kept images).
 QUANTITIES: dict[str, str] = {
     "relative_performance": "relative performance",
+    "median_log_ratio": "median log ratio",
+    "share_ratio_below_half": "images with ratio < 1/2",
+    "share_ratio_above_two": "images with ratio > 2",
+    "median_correlation": "median r, GC++ and GC+ maps",
+    "negative_activation_share": "negative activations",
     "share_near_half": "alphas within 0.03 of 1/2",
-    "far_from_half": "alphas with |α − 1/2| > 1/2",
+    "share_outside_units": "alphas outside [0, 1], share of units",
+    "positive_outside_share": "positive-gradient alphas outside [0, 1]",
+    "outside_weight_share": "GC++ weight mass they carry (median image)",
+    "constant_grad_cam": "constant Grad-CAM maps",
+    "constant_grad_cam_plus": "constant Grad-CAM+ maps",
+    "constant_grad_cam_plus_plus": "constant Grad-CAM++ maps",
+}
+#: The columns of the performance table (:func:`sweep_table`): ``(quantity, pair)``.
+PERFORMANCE_COLUMNS: tuple[tuple[str, str], ...] = (
+    *(("relative_performance", f"{a}/{b}") for a, b in METHOD_PAIRS),
+    ("median_log_ratio", _PLUS), ("share_ratio_below_half", _PLUS), ("share_ratio_above_two", _PLUS),
+    ("median_correlation", ""),
+)
+#: The columns of the sign table: what the sign of the activations does to the alphas, and the constant maps.
+SIGN_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (quantity, "") for quantity in (
+        "negative_activation_share", "share_near_half", "share_outside_units", "positive_outside_share",
+        "outside_weight_share", "constant_grad_cam", "constant_grad_cam_plus", "constant_grad_cam_plus_plus",
+    )
+)
+#: The per-setting quantities :func:`~gradcam_study.plots.sweep_figure` draws beside the relative performances.
+FIGURE_QUANTITIES: dict[str, str] = {
+    "negative_activation_share": "negative activations",
+    "positive_outside_share": "positive-gradient α outside [0, 1]",
+    "outside_weight_share": "their GC++ weight mass (median)",
     "median_correlation": "median r, GC++ and GC+ maps",
 }
-PLUS_PAIR = ("grad_cam_plus_plus", "grad_cam_plus")
+#: The methods in the narrow columns of the sweep tables (the captions spell them out).
+_SHORT_LABELS = {"grad_cam": "GC", "grad_cam_plus": "GC+", "grad_cam_plus_plus": "GC++"}
+#: A per-image ratio this far from 1 (below 1/RATIO_FAR or above RATIO_FAR) counts in the shares of the tables.
+RATIO_FAR = 2.0
+
+#: Kinds of map in a depth sweep, with their labels.
+SIGNED, NON_NEGATIVE, LAST_MAP = "signed", "non_negative", "last_map"
+MAP_LABELS: dict[str, str] = {SIGNED: "signed (block output)", NON_NEGATIVE: "non-negative", LAST_MAP: "last map"}
+
+
+@dataclass(frozen=True)
+class DepthPlace:
+    """Where a layer of a depth sweep lies: its stage (1 from the input side; one past the last stage for the last
+    map) and its kind of map (:data:`SIGNED`, :data:`NON_NEGATIVE` or :data:`LAST_MAP`)."""
+
+    stage: int
+    map: str
+
+    @property
+    def depth_label(self) -> str:
+        return "last map" if self.map == LAST_MAP else f"stage {self.stage}"
+
+
+def depth_places(spec: ModelSpec, layers: Iterable[str]) -> dict[str, DepthPlace]:
+    """For each layer key of a depth study, keyed by its label (as :func:`gradcam_study.book.depth_settings`): its
+    stage and kind of map. A stage output is signed where the model names a non-negative map at its depth
+    (``spec.nonnegative_stages``: the stage outputs are linear bottlenecks), else non-negative (post-ReLU, as
+    VGG16's); the model's last map comes last. A layer that is none of these is left out.
+
+    >>> from gradcam_study.models import model_spec
+    >>> places = depth_places(model_spec("efficientnet_lite0"), ["_blocks.0", "_blocks.0._project_conv:input"])
+    >>> [(p.stage, p.map) for p in places.values()]
+    [(1, 'signed'), (1, 'non_negative')]
+    """
+    stage_kind = SIGNED if spec.nonnegative_stages else NON_NEGATIVE
+    known: dict[str, DepthPlace] = {}
+    for number, layer in enumerate(spec.stages, start=1):
+        known[layer] = DepthPlace(number, stage_kind)
+    for number, layer in enumerate(spec.nonnegative_stages, start=1):
+        known[layer] = DepthPlace(number, NON_NEGATIVE)
+    known.setdefault(spec.layer, DepthPlace(len(spec.stages) + 1, LAST_MAP))
+    if known[spec.layer].map != LAST_MAP:  # a model whose last stage output is its explained layer (VGG16)
+        known[spec.layer] = DepthPlace(known[spec.layer].stage, LAST_MAP)
+    return {layer_label(layer): known[layer] for layer in layers if layer in known}
+
+
+def _per_image_ratio_rows(kind: str, pair: str, log_rp: np.ndarray) -> list[dict]:
+    """The per-pair quantities beyond the relative performance, from the per-image log ratios."""
+    found = {
+        "median_log_ratio": float(np.median(log_rp)),
+        "share_ratio_below_half": float(np.mean(log_rp < -np.log(RATIO_FAR))),
+        "share_ratio_above_two": float(np.mean(log_rp > np.log(RATIO_FAR))),
+    }
+    return [{"kind": kind, "pair": pair, "quantity": q, "value": v} for q, v in found.items()]
+
+
+def sign_quantities(results: LayerResults, kind: str, threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
+    """What the sign of the activations does to the alphas at one layer, for one score kind:
+
+    - ``negative_activation_share``: share of negative activations (all units of all analysed images);
+    - ``share_outside_units``: alphas outside [0, 1] (:math:`|\\alpha - 1/2| > 1/2`) as a share of all units, so that
+      layers of different sizes compare (all analysed images);
+    - ``positive_outside_share``: share of the positive-gradient units whose alpha lies outside [0, 1], the ones that
+      reach Grad-CAM++'s weights (pooled over all analysed images);
+    - ``outside_weight_share``: the median over all analysed images of the share of the Grad-CAM++ weight mass
+      :math:`\\sum |\\alpha\\, \\mathrm{ReLU}(g)|` those alphas carry (:func:`~gradcam_study.study.analysis.sign_statistics`);
+    - ``constant_<method>``: how many kept images have a constant (all-zero) heatmap of each paper method.
+    """
+    images = results.images
+    column = lambda statistic: images[alpha_column(kind, statistic)]  # noqa: E731
+    positive = column("positive_gradient_units").sum()
+    kept = results.kept(threshold)
+    found = {
+        "negative_activation_share": float(images[NEGATIVE_SHARE_COLUMN].mean()),
+        # The column is absent where no image has a non-zero alpha: then no alpha is outside [0, 1] either.
+        "share_outside_units": float(images.get(alpha_column(kind, "alpha_far_from_half"), pd.Series(0.0)).fillna(0).sum()
+                                     / images[UNITS_COLUMN].sum()),
+        "positive_outside_share": float(column("positive_outside").sum() / positive) if positive else 0.0,
+        "outside_weight_share": float(column("outside_weight_share").median()),
+    }
+    for method in ("grad_cam", "grad_cam_plus", "grad_cam_plus_plus"):
+        found[f"constant_{method}"] = float(kept[constant_map_column(kind, method)].sum())
+    return found
+
+
+def decide(summary: pd.DataFrame, level: float = SIGNIFICANCE_LEVEL) -> pd.DataFrame:
+    """The verdicts of a summary's relative performances, with Holm's adjustment (:func:`~.verdicts.holm`) over all
+    its rows of one score kind (one table: every setting and pair):
+
+    - ``equivalent``: the Holm-adjusted TOST p-value (``tost_p_holm``) is below ``level``;
+    - ``verdict``: ``"better"`` (``"worse"``) where the Holm-adjusted Wilcoxon p-value (``p_holm``) is below ``level``
+      and the bootstrap interval lies above (below) 1, both agreeing; else ``"not distinguishable"``.
+    """
+    summary = summary.copy()
+    rp = summary["quantity"] == "relative_performance"
+    for column in ("p_holm", "tost_p_holm"):
+        summary[column] = np.nan
+    for kind in summary.loc[rp, "kind"].unique():
+        rows = rp & (summary["kind"] == kind)
+        summary.loc[rows, "p_holm"] = holm(summary.loc[rows, "p_value"].to_numpy(dtype=float))
+        summary.loc[rows, "tost_p_holm"] = holm(summary.loc[rows, "tost_p_value"].to_numpy(dtype=float))
+    shown = summary["p_holm"] < level
+    summary["equivalent"] = np.where(rp, summary["tost_p_holm"] < level, None)
+    summary["verdict"] = np.where(
+        rp,
+        np.where(shown & (summary["low"] > 1), "better",
+                 np.where(shown & (summary["high"] < 1), "worse", "not distinguishable")),
+        None,
+    )
+    return summary
 
 
 def layer_summary(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """One layer in a few numbers, per score kind: the relative performance of each pair with its bootstrap
-    interval and equivalence test (kept images), the share of non-zero alphas near 1/2 and the count far from it
-    (all analysed images), and the median correlation of the Grad-CAM++ and Grad-CAM+ heatmaps (kept images).
+    """One layer in a few numbers, per score kind (:data:`QUANTITIES`): per pair the relative performance with its
+    bootstrap interval, Wilcoxon and equivalence (TOST) p-values, and the per-image ratio quantities (kept images);
+    per layer :func:`sign_quantities`, the share of non-zero alphas near 1/2 (all analysed images) and the median
+    correlation of the Grad-CAM++ and Grad-CAM+ heatmaps (kept images). Verdicts by :func:`decide`, with the layer's
+    pairs as the family.
 
     Columns: ``kind``, ``pair`` (``"first/second"`` identifiers, empty for per-layer quantities), ``quantity``,
-    ``value``, ``low``, ``high``, ``equivalent``, ``verdict`` (:func:`~gradcam_study.study.verdicts.interval_verdict`).
+    ``value``, ``low``, ``high``, ``p_value``, ``tost_p_value``, ``p_holm``, ``tost_p_holm``, ``equivalent``,
+    ``verdict``, ``kept``, ``images``.
     """
     statistics = results.statistics(threshold)
     similarity = results.heatmap_similarity(threshold)
-    rows = []
+    rows: list[dict] = []
     for kind in results.score_kinds:
         for first, second in METHOD_PAIRS:
             row = statistics.loc[(pair_label(first, second), SCORE_KIND_LABELS[kind])]
+            pair = f"{first}/{second}"
             rows.append({
-                "kind": kind, "pair": f"{first}/{second}", "quantity": "relative_performance",
+                "kind": kind, "pair": pair, "quantity": "relative_performance",
                 "value": row["relative_performance"], "low": row["ci_low"], "high": row["ci_high"],
-                "equivalent": bool(row["equivalent"]), "verdict": interval_verdict(row["ci_low"], row["ci_high"]),
+                "p_value": row["p_value"], "tost_p_value": row["tost_p_value"],
             })
+            rows += _per_image_ratio_rows(kind, pair, results.log_relative_performance(kind, first, second, threshold))
         extremes = results.alpha_extremes(kind)
         median = similarity.loc[(pair_label(*PLUS_PAIR), SCORE_KIND_LABELS[kind]), "median_correlation"]
-        for quantity, value in (
-            ("share_near_half", float(extremes["share_near_half"])),
-            ("far_from_half", float(extremes["far_from_half"])),
-            ("median_correlation", float(median)),
-        ):
-            rows.append({"kind": kind, "pair": "", "quantity": quantity, "value": value, "low": np.nan,
-                         "high": np.nan, "equivalent": None, "verdict": None})
+        per_layer = {"share_near_half": float(extremes["share_near_half"]), "median_correlation": float(median),
+                     **sign_quantities(results, kind, threshold)}
+        rows += [{"kind": kind, "pair": "", "quantity": q, "value": v} for q, v in per_layer.items()]
     frame = pd.DataFrame.from_records(rows)
+    for column in ("low", "high", "p_value", "tost_p_value"):
+        frame[column] = frame[column].astype(float)
+    frame = decide(frame)
     frame["kept"] = len(results.kept(threshold))
     frame["images"] = len(results.images)
     return frame
 
 
-def sweep_summary(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def sweep_summary(
+    settings: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD,
+    places: Mapping[str, DepthPlace] | None = None,
+) -> pd.DataFrame:
     """:func:`layer_summary` of each setting (a layer, or a model at a layer), in the given order, with a
-    ``setting`` column and ``position`` (0, 1, ...) for plotting against depth."""
-    parts = [
-        layer_summary(results, threshold).assign(setting=name, position=position)
-        for position, (name, results) in enumerate(settings.items())
-    ]
-    return pd.concat(parts, ignore_index=True)
+    ``setting`` column and ``position`` (0, 1, ...) for plotting; with ``places`` (:func:`depth_places`) also
+    ``stage`` and ``map``, and ``position`` is the stage. Verdicts by :func:`decide` over each score kind's table."""
+    parts = []
+    for position, (name, results) in enumerate(settings.items()):
+        part = layer_summary(results, threshold).assign(setting=name, position=position)
+        if places is not None:
+            place = places[name]
+            part = part.assign(stage=place.stage, map=place.map, position=place.stage)
+        parts.append(part)
+    return decide(pd.concat(parts, ignore_index=True))
 
 
-def sweep_table(summary: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The sweep for one score kind as a table for people: one row per setting, one column per quantity;
-    relative performances as ``"0.995 [0.993, 0.997]"`` (3 decimals), shares as percentages, counts as integers."""
-    summary = summary[summary["kind"] == kind]
+def _share(value: float) -> str:
+    """A share as a percentage: one decimal, or two significant digits below 0.1% so that a small share is not 0.0%."""
+    if value == 0:
+        return "0%"
+    return f"{100 * value:.2g}%" if 100 * value < 0.1 else f"{100 * value:.1f}%"
 
-    def cell(row: pd.Series) -> str:
-        if not np.isfinite(row["value"]):
-            return "–"  # a median correlation with no defined correlation: every heatmap pair had a constant map
-        if row["quantity"] == "relative_performance":
-            return interval(row["value"], row["low"], row["high"])
-        if row["quantity"] == "share_near_half":
-            return f"{100 * row['value']:.1f}%"
-        if row["quantity"] == "far_from_half":
-            return f"{int(row['value'])}"
-        return decimals(row["value"], 4)
 
-    def column(row: pd.Series) -> str:
-        if row["quantity"] == "relative_performance":
-            return pair_label(*row["pair"].split("/"))
-        return QUANTITIES[row["quantity"]]
+def _cell(row: pd.Series) -> str:
+    quantity, value = row["quantity"], row["value"]
+    if not np.isfinite(value):
+        return "–"  # a median correlation with no defined correlation: every heatmap pair had a constant map
+    if quantity == "relative_performance":
+        words = (["equivalent"] if row["equivalent"] else []) + ([row["verdict"]] if row["verdict"] in ("better", "worse") else [])
+        return interval(value, row["low"], row["high"]) + (f" {', '.join(words)}" if words else "")
+    if quantity.startswith("constant_"):
+        return f"{int(value)}"
+    if quantity == "median_log_ratio":
+        return f"{value:+.3f}"
+    if quantity == "median_correlation":
+        return decimals(value, 4)
+    return _share(value)
 
-    frame = summary.assign(cell=summary.apply(cell, axis=1), column=summary.apply(column, axis=1))
+
+def _column_label(quantity: str, pair: str) -> str:
+    if quantity == "relative_performance":
+        return pair_label(*pair.split("/"))
+    if pair:
+        first, second = pair.split("/")
+        return f"{_SHORT_LABELS[first]}/{_SHORT_LABELS[second]}: {QUANTITIES[quantity]}"
+    return QUANTITIES[quantity]
+
+
+def sweep_table(
+    summary: pd.DataFrame, kind: str, columns: Sequence[tuple[str, str]] = PERFORMANCE_COLUMNS,
+) -> pd.DataFrame:
+    """The sweep for one score kind as a table for people: one row per setting, one column per ``(quantity, pair)``
+    of ``columns`` (:data:`PERFORMANCE_COLUMNS` or :data:`SIGN_COLUMNS`). Relative performances read
+    ``"0.995 [0.993, 0.997]"`` followed by their verdicts (:func:`decide`: "equivalent", "better", "worse"); shares
+    are percentages, counts integers. With the ``map`` column of :func:`sweep_summary` (a depth sweep), rows go by
+    stage, each stage's signed map before its non-negative one, under a two-level index (depth, layer), and the
+    first column names the kind of map."""
+    part = summary[summary["kind"] == kind]
+    part = part[[(q, p) in set(columns) for q, p in zip(part["quantity"], part["pair"])]]
+    frame = part.assign(cell=part.apply(_cell, axis=1),
+                        column=[_column_label(q, p) for q, p in zip(part["quantity"], part["pair"])])
+    order = [_column_label(q, p) for q, p in columns if ((part["quantity"] == q) & (part["pair"] == p)).any()]
     table = frame.pivot(index="setting", columns="column", values="cell")
-    table = table.loc[list(dict.fromkeys(summary["setting"])), list(dict.fromkeys(frame["column"]))]
-    table.index.name = None
+    settings = list(dict.fromkeys(summary["setting"]))
+    if "map" in summary:
+        places = summary.groupby("setting", sort=False)[["stage", "map"]].first()
+        rank = {SIGNED: 0, NON_NEGATIVE: 1, LAST_MAP: 2}
+        settings.sort(key=lambda s: (places.loc[s, "stage"], rank[places.loc[s, "map"]]))
+        table = table.loc[settings, order]
+        table.insert(0, "activations", [MAP_LABELS[places.loc[s, "map"]] for s in settings])
+        table.index = pd.MultiIndex.from_tuples(
+            [(DepthPlace(int(places.loc[s, "stage"]), places.loc[s, "map"]).depth_label, s) for s in settings],
+            names=["depth", "layer"],
+        )
+    else:
+        table = table.loc[settings, order]
+        table.index.name = None
     table.columns.name = SCORE_KIND_LABELS[kind]
     return table
 
@@ -114,12 +309,16 @@ def _settings(names: list[str], what: str, total: int) -> str:
     return f"{len(names)} of {total} {plural} ({listing(names)})"
 
 
+def _tests(summary: pd.DataFrame, kind: str) -> int:
+    return int(((summary["quantity"] == "relative_performance") & (summary["kind"] == kind)).sum())
+
+
 def sweep_findings(summary: pd.DataFrame, what: str = "layer") -> str:
     """Sentences, computed from a :func:`sweep_summary`, one paragraph per score kind: at which settings Grad-CAM++ and
-    Grad-CAM+ are shown equivalent (TOST within the declared margin) and their heatmaps nearly equal (median
-    correlation at least the declared criterion), what the intervals say where equivalence is not shown, and where
-    each method is better or worse than Grad-CAM (interval verdicts). Each paragraph says how many kept images the
-    relative performances rest on."""
+    Grad-CAM+ are shown equivalent (TOST within the declared margin, Holm-adjusted over the table) and their heatmaps
+    nearly equal (median correlation at least the declared criterion), what the intervals say where equivalence is not
+    shown, and where each method is better or worse than Grad-CAM (:func:`decide`). Each paragraph says how many kept
+    images the relative performances rest on."""
     rp = summary[summary["quantity"] == "relative_performance"]
     median = summary[summary["quantity"] == "median_correlation"]
     kept = summary.groupby("setting", sort=False)["kept"].first()
@@ -128,27 +327,28 @@ def sweep_findings(summary: pd.DataFrame, what: str = "layer") -> str:
              else f"{counts[0]} to {counts[-1]} kept images per {what}")
     paragraphs = []
     for kind in dict.fromkeys(summary["kind"]):
-        plus = rp[(rp["kind"] == kind) & (rp["pair"] == "/".join(PLUS_PAIR))]
+        plus = rp[(rp["kind"] == kind) & (rp["pair"] == _PLUS)]
         total = len(plus)
         equivalent = plus[plus["equivalent"].astype(bool)]["setting"].tolist()
         text = (
-            f"With {SCORE_KIND_LABELS[kind]} maps (over {basis}), Grad-CAM++ and Grad-CAM+ are shown to perform alike "
-            f"(equivalence within {EQUIVALENCE_MARGIN:.0%} by two one-sided tests) at {_settings(equivalent, what, total)}"
+            f"With {SCORE_KIND_LABELS[kind]} maps (over {basis}; Holm's adjustment over the {_tests(summary, kind)} "
+            f"tests of the table), Grad-CAM++ and Grad-CAM+ are shown to perform alike (equivalence within "
+            f"{EQUIVALENCE_MARGIN:.0%} by two one-sided tests) at {_settings(equivalent, what, total)}"
         )
         others = plus[~plus["equivalent"].astype(bool)]
         if len(others):
             worse = [f"{row.setting} ({interval(row.value, row.low, row.high)})"
-                     for row in others.itertuples() if row.high < 1]
+                     for row in others.itertuples() if row.verdict == "worse"]
             better = [f"{row.setting} ({interval(row.value, row.low, row.high)})"
-                      for row in others.itertuples() if row.low > 1]
-            open_ = [row.setting for row in others.itertuples() if row.low <= 1 <= row.high]
+                      for row in others.itertuples() if row.verdict == "better"]
+            open_ = [row.setting for row in others.itertuples() if row.verdict not in ("better", "worse")]
             parts = []
             if worse:
                 parts.append(f"Grad-CAM++ is worse than Grad-CAM+ at {listing(worse)}")
             if better:
                 parts.append(f"Grad-CAM++ is better than Grad-CAM+ at {listing(better)}")
             if open_:
-                parts.append(f"the interval includes 1 but is too wide to show equivalence at {listing(open_)}")
+                parts.append(f"neither equivalence nor a difference is shown at {listing(open_)}")
             text += "; elsewhere " + "; ".join(parts)
         correlation = median[median["kind"] == kind]
         alike_maps = correlation[correlation["value"] >= NEARLY_EQUAL_CORRELATION]["setting"].tolist()
@@ -170,16 +370,98 @@ def sweep_findings(summary: pd.DataFrame, what: str = "layer") -> str:
             worse = versus[versus["verdict"] == "worse"]["setting"].tolist()
             name = METHOD_LABELS[first]
             if not better and not worse:
-                text += f"{name} is neither better nor worse than Grad-CAM at any {what} (every interval includes 1). "
+                text += f"{name} is shown neither better nor worse than Grad-CAM at any {what}. "
                 continue
             clauses = []
             if better:
                 clauses.append(f"better than Grad-CAM at {listing(better)}")
             if worse:
                 clauses.append(f"worse{'' if better else ' than Grad-CAM'} at {listing(worse)}")
-            text += f"{name} is {' and '.join(clauses)}; elsewhere its interval includes 1. "
+            text += f"{name} is {' and '.join(clauses)}; elsewhere no difference from Grad-CAM is shown. "
         paragraphs.append(text.strip())
     return "\n\n".join(paragraphs)
 
 
-__all__ = ["QUANTITIES", "layer_summary", "sweep_findings", "sweep_summary", "sweep_table"]
+def worst_setting(summary: pd.DataFrame, kind: str = "pre_softmax", pair: str = _PLUS) -> str:
+    """The setting where ``pair``'s relative performance (``"first/second"``) lies farthest from 1 on a log scale."""
+    rp = summary[(summary["quantity"] == "relative_performance") & (summary["kind"] == kind) & (summary["pair"] == pair)]
+    return str(rp.loc[np.log(rp["value"]).abs().idxmax(), "setting"])
+
+
+def depth_or_sign(summary: pd.DataFrame) -> str:
+    """Sentences, one paragraph per score kind, on whether the breakdown of "Grad-CAM++ ≈ Grad-CAM+" follows depth or
+    the sign of the activations, from a depth :func:`sweep_summary` with ``places``. A map "breaks" the equivalence
+    where Grad-CAM++ is shown to differ from Grad-CAM+ ("better" or "worse" by :func:`decide`) and not shown
+    equivalent; where neither is shown, the images do not decide. Over the stages that have both a signed and a
+    non-negative map: the breakdown follows the sign where, at every stage with a broken map, only the signed one is
+    broken; depth where, at every such stage, both are; else neither alone. The paragraph adds the extremes of the
+    relative performance and of the positive-gradient alphas outside [0, 1] on either kind of map."""
+    rp = summary[(summary["quantity"] == "relative_performance") & (summary["pair"] == _PLUS)]
+    per_layer = summary[summary["pair"] == ""]
+    paragraphs = []
+    for kind in dict.fromkeys(summary["kind"]):
+        mine = rp[(rp["kind"] == kind) & rp["map"].isin((SIGNED, NON_NEGATIVE))]
+        mine = mine.assign(shown_equivalent=mine["equivalent"].astype(bool),
+                           broken=~mine["equivalent"].astype(bool) & mine["verdict"].isin(("better", "worse")))
+        equivalent = mine.pivot(index="stage", columns="map", values="shown_equivalent")
+        broken = mine.pivot(index="stage", columns="map", values="broken")
+        if SIGNED not in broken or NON_NEGATIVE not in broken or broken.dropna().empty:
+            paragraphs.append(f"With {SCORE_KIND_LABELS[kind]} maps no stage has both a signed and a non-negative map: "
+                              "on this model depth cannot be separated from the sign of the activations.")
+            continue
+        complete = broken.dropna().index
+        equivalent, broken = equivalent.loc[complete].astype(bool), broken.loc[complete].astype(bool)
+        signed_broken, nonneg_broken = broken[SIGNED], broken[NON_NEGATIVE]
+        stages = len(complete)
+        only_signed = signed_broken & ~nonneg_broken
+        only_nonneg = int((~signed_broken & nonneg_broken).sum())
+        both = int((signed_broken & nonneg_broken).sum())
+        text = (
+            f"With {SCORE_KIND_LABELS[kind]} maps, Grad-CAM++ and Grad-CAM+ are shown to perform alike at "
+            f"{int(equivalent[SIGNED].sum())} of the {stages} signed block outputs and at "
+            f"{int(equivalent[NON_NEGATIVE].sum())} of the {stages} non-negative maps at the same depths, and shown to "
+            f"differ at {int(signed_broken.sum())} signed and {int(nonneg_broken.sum())} non-negative maps; at the rest "
+            "the images show neither. "
+        )
+        for kind_of_map, name in ((SIGNED, "signed outputs"), (NON_NEGATIVE, "non-negative maps")):
+            rows = mine[mine["map"] == kind_of_map]
+            far = rows.loc[np.log(rows["value"]).abs().idxmax()]
+            text += (f"Among the {name} the relative performance lies farthest from 1 at {far['setting']} "
+                     f"({interval(far['value'], far['low'], far['high'])}). ")
+        if not broken.to_numpy().any():
+            text += "So on these images neither depth nor sign is shown to break the equivalence. "
+        elif only_nonneg == 0 and both == 0:
+            partners = int(equivalent.loc[only_signed, NON_NEGATIVE].sum())
+            count = int(only_signed.sum())
+            where = "the one stage" if count == 1 else f"each of the {count} stages"
+            text += (f"So the breakdown follows the sign of the activations, not depth: at {where} where the signed "
+                     f"output breaks the equivalence, the non-negative map at the same depth does not ({partners} of "
+                     f"{count} shown equivalent). ")
+        elif int(only_signed.sum()) == 0 and only_nonneg == 0:
+            text += (f"So the breakdown follows depth, not sign: at each of the {both} stages where one map breaks "
+                     "the equivalence, so does the other. ")
+        else:
+            text += (f"So the breakdown follows neither depth nor sign alone: the equivalence breaks at the signed map "
+                     f"only at {int(only_signed.sum())} stages, at the non-negative map only at {only_nonneg} and at "
+                     f"both at {both}. ")
+        outside = per_layer[(per_layer["kind"] == kind) & (per_layer["quantity"] == "positive_outside_share")]
+        mass = per_layer[(per_layer["kind"] == kind) & (per_layer["quantity"] == "outside_weight_share")]
+        for kind_of_map, name in ((SIGNED, "signed outputs"), (NON_NEGATIVE, "non-negative maps")):
+            shares = outside[outside["map"] == kind_of_map]
+            top = shares.loc[shares["value"].idxmax()]
+            if top["value"] == 0:
+                text += f"At the {name} no alpha at a positive gradient lies outside [0, 1]. "
+                continue
+            carried = mass[mass["setting"] == top["setting"]]["value"].item()
+            text += (f"At the {name} up to {_share(top['value'])} of the positive-gradient alphas lie outside [0, 1] "
+                     f"({top['setting']}), where they carry a median {_share(carried)} of an image's Grad-CAM++ "
+                     "weight mass. ")
+        paragraphs.append(text.strip())
+    return "\n\n".join(paragraphs)
+
+
+__all__ = [
+    "FIGURE_QUANTITIES", "LAST_MAP", "MAP_LABELS", "NON_NEGATIVE", "PERFORMANCE_COLUMNS", "QUANTITIES", "SIGNED",
+    "SIGN_COLUMNS", "DepthPlace", "decide", "depth_or_sign", "depth_places", "layer_summary", "sign_quantities",
+    "sweep_findings", "sweep_summary", "sweep_table", "worst_setting",
+]
