@@ -24,7 +24,7 @@ from ..models import ModelSpec
 from .analysis import NEGATIVE_SHARE_COLUMN, UNITS_COLUMN, alpha_column, constant_map_column
 from .config import DEFAULT_THRESHOLD
 from .results import LayerResults
-from .verdicts import EQUIVALENCE_MARGIN, NEARLY_EQUAL_CORRELATION, SIGNIFICANCE_LEVEL, holm
+from .verdicts import EQUIVALENCE_MARGIN, MIN_IMAGES_FOR_VERDICT, NEARLY_EQUAL_CORRELATION, SIGNIFICANCE_LEVEL, holm
 
 PLUS_PAIR = ("grad_cam_plus_plus", "grad_cam_plus")
 _PLUS = "/".join(PLUS_PAIR)
@@ -152,13 +152,19 @@ def sign_quantities(results: LayerResults, kind: str, threshold: float = DEFAULT
     return found
 
 
+#: The verdict of a relative performance over fewer than :data:`~.verdicts.MIN_IMAGES_FOR_VERDICT` kept images.
+TOO_FEW_IMAGES = "too few images"
+
+
 def decide(summary: pd.DataFrame, level: float = SIGNIFICANCE_LEVEL) -> pd.DataFrame:
     """The verdicts of a summary's relative performances, with Holm's adjustment (:func:`~.verdicts.holm`) over all
     its rows of one score kind (one table: every setting and pair):
 
     - ``equivalent``: the Holm-adjusted TOST p-value (``tost_p_holm``) is below ``level``;
     - ``verdict``: ``"better"`` (``"worse"``) where the Holm-adjusted Wilcoxon p-value (``p_holm``) is below ``level``
-      and the bootstrap interval lies above (below) 1, both agreeing; else ``"not distinguishable"``.
+      and the bootstrap interval lies above (below) 1, both agreeing; else ``"not distinguishable"``;
+    - below :data:`~.verdicts.MIN_IMAGES_FOR_VERDICT` kept images neither: ``equivalent`` is False and ``verdict``
+      is ``"too few images"`` (the numbers are still shown).
     """
     summary = summary.copy()
     rp = summary["quantity"] == "relative_performance"
@@ -176,6 +182,10 @@ def decide(summary: pd.DataFrame, level: float = SIGNIFICANCE_LEVEL) -> pd.DataF
                  np.where(shown & (summary["high"] < 1), "worse", "not distinguishable")),
         None,
     )
+    if "kept" in summary:
+        too_few = rp & (summary["kept"] < MIN_IMAGES_FOR_VERDICT)
+        summary.loc[too_few, "equivalent"] = False
+        summary.loc[too_few, "verdict"] = TOO_FEW_IMAGES
     return summary
 
 
