@@ -146,7 +146,7 @@ class LayerResults:
     @property
     def methods(self) -> tuple[str, ...]:
         """The methods explained at this layer (every one at a main layer, the paper's three at a swept one)."""
-        return self.methods_at(self.layer)
+        return self.config.methods_at(self.layer)
 
     def kept(self, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """Rows whose post-softmax probability of the true class exceeds ``threshold`` (the paper's filter)."""
