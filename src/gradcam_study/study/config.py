@@ -208,6 +208,10 @@ def study_key(config: StudyConfig, images: list[LabelledImage], root: Path, devi
         "version": __version__,
         "code": source_fingerprint(),
     }
+    digest = model_spec(config.model).weights_digest
+    if digest:
+        # A user's module registered under a name: its weights, which the name alone does not tell.
+        payload["weights"] = digest
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
