@@ -124,24 +124,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         inputs = classifier.normalise(p.to(device)).contiguous(memory_format=torch.channels_last)
         return capture_layers(classifier.network, [LAYER], inputs, l.to(device), SCORE_KINDS)
 
-    seconds = {
-        "a": timed(pipeline(everyone), pixels, labels, args.batch_size, device),
-        "b": timed(pipeline(frozenset()), pixels, labels, args.batch_size, device),
-        "c": timed(bound, pixels, labels, args.batch_size, device),
-    }
-    rate = {name: count / value for name, value in seconds.items()}
-    # Curves cost 2 (steps - 1) forward passes per heatmap: scale their share to the paper profile's steps.
-    paper_steps = config.curve_steps
-    curve_seconds = (seconds["a"] - seconds["b"]) * (paper_steps - 1) / (args.curve_steps - 1)
-    paper_rate = count / (seconds["b"] + curve_seconds)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.processor() or 'CPU'}, " \
         f"{torch.get_num_threads()} threads"
     print(f"device: {device} ({name}); torch {torch.__version__}; {MODEL} at {LAYER}, random weights; {count} "
           f"{'images from ' + args.data if args.data else 'random images'}, batches of {args.batch_size}; "
-          f"curves with {args.curve_steps} steps")
-    print(f"(a) pipeline, paper profile's work:  {rate['a']:8.3f} images/s")
-    print(f"(b) pipeline without curves:         {rate['b']:8.3f} images/s")
-    print(f"(c) one-pass bound (capture only):   {rate['c']:8.3f} images/s")
+          f"curves with {args.curve_steps} steps", flush=True)
+    # Cheapest first, each printed as soon as it is measured: a slow device still shows the bound.
+    variants = {
+        "c": ("one-pass bound (capture only)", bound),
+        "b": ("pipeline without curves", pipeline(frozenset())),
+        "a": ("pipeline, paper profile's work", pipeline(everyone)),
+    }
+    seconds: dict[str, float] = {}
+    for key, (title, run) in variants.items():
+        seconds[key] = timed(run, pixels, labels, args.batch_size, device)
+        print(f"({key}) {title + ':':34s} {count / seconds[key]:8.3f} images/s", flush=True)
+    # Curves cost 2 (steps - 1) forward passes per heatmap: scale their share to the paper profile's steps.
+    paper_steps = config.curve_steps
+    curve_seconds = (seconds["a"] - seconds["b"]) * (paper_steps - 1) / (args.curve_steps - 1)
+    paper_rate = count / (seconds["b"] + curve_seconds)
     print(f"a/c = {seconds['a'] / seconds['c']:.1f} (curves {100 * (seconds['a'] - seconds['b']) / seconds['a']:.0f}% "
           f"of a), b/c = {seconds['b'] / seconds['c']:.1f}")
     if decode_seconds:

@@ -17,6 +17,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import settings
+
 #: Section 3.3's "near 1/2": within this distance (a definition of the study, printed in labels).
 NEAR_HALF = 0.03
 
@@ -190,6 +192,8 @@ class Provenance:
     images: int
     device: str
     total: int | None = None
+    #: A rehearsal's results (random weights): every caption then says so first.
+    rehearsal: bool = False
 
     def caption(self, score_kind: str | None = None, kept: int | None = None, note: str | None = None) -> str:
         """The provenance line; ``note`` (e.g. the subset a column is computed on) is appended."""
@@ -207,6 +211,8 @@ class Provenance:
             f"score {SCORE_KIND_LABELS.get(score_kind, score_kind) if score_kind else 'pre- and post-softmax'}",
             f"device {self.device}",
         ]
+        if self.rehearsal:
+            parts.insert(0, settings.rehearsal_note(self.images))
         return "; ".join(parts + ([note] if note else []))
 
 

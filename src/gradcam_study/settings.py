@@ -14,6 +14,9 @@ Environment variables
     ``quick`` (default) or ``paper``: which study the book's chapters run.
 ``GRADCAM_STUDY_DEVICE``
     ``cpu``, ``cuda`` or ``cuda:N``; default ``cuda`` when available, else ``cpu``.
+``GRADCAM_STUDY_REHEARSAL``
+    A number of images N: rehearse the profile instead of running it, every study with random weights on N
+    images, every caption and page title saying so (``make rehearse-paper``). Unset for real results.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ DATA_ENV = "GRADCAM_STUDY_DATA"
 CACHE_ENV = "GRADCAM_STUDY_CACHE"
 PROFILE_ENV = "GRADCAM_STUDY_PROFILE"
 DEVICE_ENV = "GRADCAM_STUDY_DEVICE"
+REHEARSAL_ENV = "GRADCAM_STUDY_REHEARSAL"
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -73,3 +77,22 @@ def device(explicit: str | torch.device | None = None, default: str | None = Non
     if chosen:
         return torch.device(chosen)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def rehearsal_images() -> int | None:
+    """The images of a rehearsal (``GRADCAM_STUDY_REHEARSAL``), or None when this is no rehearsal."""
+    text = os.environ.get(REHEARSAL_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"{REHEARSAL_ENV} must be a positive number of images, got {text!r}; unset it for real results.")
+    return int(text)
+
+
+def rehearsal_note(images: int) -> str:
+    """What every caption and page title of a rehearsal says.
+
+    >>> rehearsal_note(4)
+    'rehearsal: random weights, 4 images — not results'
+    """
+    return f"rehearsal: random weights, {images} image{'' if images == 1 else 's'} — not results"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import __version__
+from .. import __version__, settings
 from ..capture import SCORE_KINDS, ScoreKind, TappedLayer, resolve_layers
 from ..data import LabelledImage
 from ..methods import METHODS, PAPER_METHODS
@@ -111,6 +111,8 @@ class Profile:
     description: str = field(default="")
     sweep_limit: int | None = None
     paper_setting: bool = False
+    #: The images of a rehearsal (:func:`rehearsal`), None for a real run.
+    rehearsal: int | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -140,10 +142,37 @@ PROFILES: dict[str, Profile] = {
 
 
 def profile(name: str) -> Profile:
+    """The named profile; during a rehearsal (``GRADCAM_STUDY_REHEARSAL``), its :func:`rehearsal`."""
     try:
-        return PROFILES[name]
+        chosen = PROFILES[name]
     except KeyError:
         raise ValueError(f"Unknown profile {name!r}; known: {', '.join(PROFILES)}.") from None
+    images = settings.rehearsal_images()
+    return chosen if images is None else rehearsal(chosen, images)
+
+
+#: Deletion/insertion intervals in a rehearsal: the curves' code path at a tenth of their forward passes.
+REHEARSAL_CURVE_STEPS = 2
+
+
+def rehearsal(chosen: Profile, images: int) -> Profile:
+    """``chosen`` rehearsed: the same studies, layers, data layout and code paths, with random weights on
+    ``images`` images (the sweeps too) and curves of :data:`REHEARSAL_CURVE_STEPS` steps (on as many images as
+    the profile's), so that every chapter runs in minutes on a CPU without the weights.
+
+    >>> rehearsed = rehearsal(PROFILES["paper"], 4)
+    >>> rehearsed.config.limit, rehearsed.config.pretrained, rehearsed.sweep_limit, rehearsed.paper_setting
+    (4, False, 4, False)
+    """
+    return replace(
+        chosen,
+        config=replace(chosen.config, limit=images, pretrained=False,
+                       curve_steps=min(chosen.config.curve_steps, REHEARSAL_CURVE_STEPS)),
+        sweep_limit=images,
+        description=f"{settings.rehearsal_note(images)}. {chosen.description}",
+        paper_setting=False,
+        rehearsal=images,
+    )
 
 
 def evenly_spread(count: int, limit: int | None) -> list[int]:

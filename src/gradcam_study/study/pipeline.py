@@ -81,6 +81,7 @@ def run_study(
         images=len(images),
         device=str(chosen_device),
         total=len(folder),
+        rehearsal=settings.rehearsal_images() is not None and not config.pretrained,
     )
     with ResultStore(store_path) as store:
         if ranks.leader:
