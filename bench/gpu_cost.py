@@ -143,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     paper_steps = config.curve_steps
     curve_seconds = (seconds["a"] - seconds["b"]) * (paper_steps - 1) / (args.curve_steps - 1)
     paper_rate = count / (seconds["b"] + curve_seconds)
+    kinds, methods = len(config.score_kinds), len(config.methods)
+    curve_forwards = kinds * methods * 2 * (args.curve_steps - 1)
+    print(f"forward passes per image: 1 (capture) + {kinds * methods} (explanation maps, {methods} methods x {kinds} "
+          f"score kinds) + at most {curve_forwards} (curves); so (b) costs at least {1 + kinds * methods} and (a) "
+          f"{1 + kinds * methods + curve_forwards} times the forward pass of (c)")
     print(f"a/c = {seconds['a'] / seconds['c']:.1f} (curves {100 * (seconds['a'] - seconds['b']) / seconds['a']:.0f}% "
           f"of a), b/c = {seconds['b'] / seconds['c']:.1f}")
     if decode_seconds:

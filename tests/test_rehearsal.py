@@ -67,3 +67,22 @@ def test_the_samples_first_images_are_laid_out_as_imagenetv2(imagenet_sample: Pa
     assert main(["layout", str(imagenet_sample), str(target), "--images", "0"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
     shutil.rmtree(target)
+
+
+def test_a_rehearsal_keeps_every_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random weights give every true class a probability near 1/1000: at the paper's threshold no image would be
+    kept and every table would be refused, so a rehearsal's threshold keeps all (decided when the package loads)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = "from gradcam_study.study import DEFAULT_THRESHOLD; print(DEFAULT_THRESHOLD)"
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    printed = {}
+    for value in ("", "2"):
+        environment[settings.REHEARSAL_ENV] = value
+        printed[value] = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment,
+                                        check=True).stdout.strip()
+    assert printed == {"": "0.5", "2": "0.0"}
