@@ -295,9 +295,12 @@ def glue_absent(reason: str, *keys: str) -> None:
     from IPython.display import Markdown
     from myst_nb import glue
 
+    images = settings.rehearsal_images()
+    # In a rehearsal an absent figure's caption says so too, as every other caption does.
+    provenance = f"*{settings.rehearsal_note(images)}*" if images is not None else ""
     for key in keys:
         glue(key, Markdown(f"*{reason}*"), display=False)
-        glue(f"{key}-provenance", Markdown(""), display=False)
+        glue(f"{key}-provenance", Markdown(provenance), display=False)
 
 
 def p_value(p: float, digits: int = 2) -> str:
