@@ -236,7 +236,7 @@ def test_a_wrong_torchvision_name_or_weights_is_one_clear_error(name: str, messa
         model_spec(name)
 
 
-class TinyNet(nn.Module):
+class TwoStageNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.body = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2), nn.ReLU())
@@ -248,7 +248,7 @@ class TinyNet(nn.Module):
 
 def test_a_users_module_is_registered_with_its_transform_and_keyed_by_its_weights() -> None:
     torch.manual_seed(0)
-    network = TinyNet()
+    network = TwoStageNet()
     to_pixels = lambda image: torch.zeros(3, 32, 32)  # noqa: E731
     spec = register_module("tiny_test_net", network, to_pixels=to_pixels, normalise=lambda x: x * 2, crop=32)
     try:
