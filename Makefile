@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The settings are kept in lab-settings/, which tests/test_browser.py gives the JupyterLab it starts.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: test book pdf lab clean-book
+.PHONY: test book pdf lab clean-book rehearse-paper
 
 # pip shows its own progress (downloading torch is the longest step on a machine without it).
 $(STAMP): requirements.txt pyproject.toml
@@ -28,6 +28,22 @@ BOOK_BUILD := GRADCAM_STUDY_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/
 book: $(STAMP)
 	$(STUDIES)
 	$(BOOK_BUILD)
+
+# A rehearsal of the paper profile (CI runs it after the book): the whole book in the paper profile, with random
+# weights for every model, on the first REHEARSAL_IMAGES images of the sample ($$GRADCAM_STUDY_DATA, else fetched)
+# laid out as ImageNetV2's class folders 0..999, on the CPU, into _build/rehearsal/_build/html with a study cache and
+# an execution cache of its own. Every caption and page title says "rehearsal: random weights, N images — not results".
+REHEARSAL_IMAGES ?= 3
+REHEARSAL := _build/rehearsal
+REHEARSAL_ENV := GRADCAM_STUDY_PROFILE=paper GRADCAM_STUDY_REHEARSAL=$(REHEARSAL_IMAGES) GRADCAM_STUDY_DEVICE=cpu \
+	GRADCAM_STUDY_DATA="$(abspath $(REHEARSAL))/imagenetv2" GRADCAM_STUDY_CACHE="$(abspath $(REHEARSAL))/cache"
+rehearse-paper: $(STAMP)
+	$(BIN)/python -m gradcam_study.rehearsal layout "$${GRADCAM_STUDY_DATA:-$$($(BIN)/python -m gradcam_study fetch sample)}" \
+		$(REHEARSAL)/imagenetv2 --images $(REHEARSAL_IMAGES)
+	$(REHEARSAL_ENV) $(BIN)/python -m gradcam_study book --stamp $(REHEARSAL)/study-keys.json \
+		--execution-cache $(REHEARSAL)/_build/.jupyter_cache
+	$(REHEARSAL_ENV) GRADCAM_STUDY_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . \
+		--path-output $(REHEARSAL) -W -n --keep-going
 
 # The PDF edition, _build/pdf/gradcam-study.pdf: the same studies and chapters (read back from both caches after
 # `make book`) as one page, printed by headless Chromium with a title page naming the edition. Sphinx writes that

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import imagenet_sample  # noqa: F401  (fixture)
 from gradcam_study.cli import main
 from test_study import small_folder  # noqa: F401  (fixture)
 
@@ -177,3 +178,42 @@ def test_book_command_computes_the_book_studies_and_invalidates_a_stale_executio
     assert main(["book", "--stamp", str(stamp), "--execution-cache", str(cache), "--quiet"]) == 0
     assert not cache.exists()  # a study changed: every chapter reruns
     assert "removing" in capsys.readouterr().out
+
+
+def test_explain_writes_one_figure_per_image(imagenet_sample: Path, tmp_path: Path, capsys) -> None:
+    images = sorted(imagenet_sample.glob("n*_*.JPEG"))[:2]
+    broken = tmp_path / "broken.JPEG"
+    broken.write_bytes(b"not an image")
+    arguments = ["explain", *map(str, images), str(broken), "--model", "torchvision:resnet18", "--weights", "none",
+                 "--layer", "layer3", "--score", "post", "--out", str(tmp_path / "figures"), "--device", "cpu"]
+    assert main(arguments) == 0
+    written = sorted((tmp_path / "figures").glob("*.png"))
+    assert [path.stem for path in written] == [path.stem for path in images]
+    assert all(path.stat().st_size > 10_000 for path in written)
+    assert capsys.readouterr().out.split() == [str(tmp_path / "figures" / f"{path.stem}.png") for path in images]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--model", "torchvision:resnt18"], "did you mean resnet18"),
+    (["--model", "torchvision:resnet18", "--weights", "none", "--layer", "layer9"], "no layer 'layer9'"),
+    (["--model", "vgg16", "--weights", "IMAGENET1K_V1"], "goes with --model torchvision:NAME"),
+])
+def test_explain_refuses_a_wrong_model_or_layer_in_one_line(imagenet_sample: Path, tmp_path: Path, capsys,
+                                                          extra: list[str], message: str) -> None:
+    image = sorted(imagenet_sample.glob("n*_*.JPEG"))[0]
+    assert main(["explain", str(image), "--out", str(tmp_path), *extra]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and message in error and error.count("\n") == 1
+
+
+def test_explain_refuses_a_missing_image(tmp_path: Path, capsys) -> None:
+    assert main(["explain", str(tmp_path / "absent.jpg"), "--out", str(tmp_path)]) == 2
+    assert "No such image file" in capsys.readouterr().err
+
+
+def test_run_takes_a_torchvision_classifier_by_name(small_folder: Path, tmp_path: Path, capsys) -> None:  # noqa: F811
+    arguments = run_arguments(small_folder, tmp_path, "--threshold", "0", "--model", "torchvision:resnet18",
+                              "--weights", "none", "--layer", "layer4")
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert "model torchvision:resnet18;" in printed and "Table 1: relative performance" in printed

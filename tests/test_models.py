@@ -19,8 +19,10 @@ from gradcam_study.models import (
     MODELS,
     WeightsUnavailableError,
     default_layers,
+    last_feature_map,
     load_classifier,
     model_spec,
+    register_module,
     torchvision_weights_loader,
     weights_missing,
 )
@@ -197,3 +199,71 @@ def test_default_layer_gradients_are_constant_per_map_and_inner_layer_gradients_
         assert not constant_within_maps(inner).any()
         assert (within_map_spread(inner) > 1e-2 * inner.abs().amax()).all()
     assert MODELS["vgg16"].inner_layer is None
+
+
+def test_random_weights_are_the_same_every_time() -> None:
+    first = load_classifier("efficientnet_lite0", pretrained=False).network.state_dict()
+    torch.manual_seed(123)
+    second = load_classifier("efficientnet_lite0", pretrained=False).network.state_dict()
+    assert all(torch.equal(first[key], second[key]) for key in first)
+
+
+@pytest.mark.parametrize(("builder", "layer"), [("vgg16", "features.29"), ("resnet18", "layer4"),
+                                                 ("mobilenet_v3_small", "features"), ("densenet121", "features")])
+def test_the_last_feature_map_is_grad_cams_usual_layer(builder: str, layer: str) -> None:
+    from torchvision import models as tv_models
+
+    with torch.device("meta"):
+        network = tv_models.get_model(builder)
+    assert last_feature_map(network) == layer
+
+
+def test_any_torchvision_classifier_by_name_with_its_weights_enum() -> None:
+    spec = model_spec("torchvision:resnet18:IMAGENET1K_V1")
+    assert spec.layer == "layer4" and (spec.resize, spec.crop) == (256, 224) and spec.weights_url.endswith(".pth")
+    assert model_spec("torchvision:resnet18").weights_url == spec.weights_url  # DEFAULT is IMAGENET1K_V1
+    assert model_spec("torchvision:efficientnet_b1:IMAGENET1K_V2").crop == 240
+    classifier = load_classifier("torchvision:resnet18", pretrained=False)
+    captured = capture_layers(classifier.network, [spec.layer], torch.rand(1, 3, 224, 224), torch.tensor([3]))
+    assert captured.layer(spec.layer).activations.shape == (1, 512, 7, 7)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("torchvision:resnt18", "did you mean resnet18"),
+    ("torchvision:resnet18:IMAGENET1K_V9", "choices: IMAGENET1K_V1"),
+    ("resnet18", "torchvision:<name>"),
+])
+def test_a_wrong_torchvision_name_or_weights_is_one_clear_error(name: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        model_spec(name)
+
+
+class TwoStageNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2), nn.ReLU())
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def test_a_users_module_is_registered_with_its_transform_and_keyed_by_its_weights() -> None:
+    torch.manual_seed(0)
+    network = TwoStageNet()
+    to_pixels = lambda image: torch.zeros(3, 32, 32)  # noqa: E731
+    spec = register_module("tiny_test_net", network, to_pixels=to_pixels, normalise=lambda x: x * 2, crop=32)
+    try:
+        assert spec.layer == "body" and model_spec("tiny_test_net") is spec and weights_missing(spec) is None
+        classifier = load_classifier("tiny_test_net", pretrained=False)
+        # The user's weights, in a copy: the user's own module is neither moved nor frozen.
+        assert torch.equal(classifier.network.state_dict()["head.2.weight"], network.head[2].weight)
+        assert classifier.network is not network and network.head[2].weight.requires_grad
+        assert classifier.to_pixels is to_pixels and torch.equal(classifier.normalise(torch.ones(1)), torch.full((1,), 2.0))
+        with torch.no_grad():
+            network.head[2].weight.add_(1)
+        assert register_module("tiny_test_net", network, "body").weights_digest != spec.weights_digest
+    finally:
+        MODELS.pop("tiny_test_net", None)
+    with pytest.raises(ValueError, match="another name"):
+        register_module("vgg16", network)

@@ -38,6 +38,12 @@ SWEEP_SETTINGS: dict[str, object] = {"methods": PAPER_METHODS, "curve_limit": 0}
 ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "vgg16", "resnet50")
 
 
+def missing_weights(name: str) -> str | None:
+    """Why model ``name`` is left out of the book (its weights are missing), or None; a rehearsal leaves out no
+    model, since every model runs with random weights."""
+    return None if settings.rehearsal_images() is not None else weights_missing(MODELS[name])
+
+
 @dataclass(frozen=True)
 class BookStudy:
     """One study of the book: its identifier and the overrides of the profile's configuration."""
@@ -103,7 +109,7 @@ def book_studies(profile_name: str | None = None, limit: int | None = None) -> l
                   f"{len([layer for layer in sweep if layer not in main])} more depths (the paper's three)"),
     ]
     for name in ARCHITECTURES:
-        if name == spec.name or weights_missing(MODELS[name]) is not None:
+        if name == spec.name or missing_weights(name) is not None:
             continue
         studies.append(BookStudy(
             f"architecture:{name}", {"model": name, **SWEEP_SETTINGS, **preview, "curve_limit": 0},
@@ -130,7 +136,7 @@ def architecture_studies(
     own = profile(settings.profile_name(profile_name)).config.model
     found: dict[str, StudyResults | str] = {}
     for name in ARCHITECTURES:
-        missing = weights_missing(MODELS[name])
+        missing = missing_weights(name)
         if name == own:
             found[name] = depth if depth is not None else study("depth", profile_name)
         elif missing is not None:

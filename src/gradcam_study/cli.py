@@ -1,4 +1,4 @@
-"""Command line: ``python -m gradcam_study run|book|info|fetch``.
+"""Command line: ``python -m gradcam_study run|book|explain|info|fetch``.
 
 A user's mistake (no data folder, a folder that does not exist, an unknown layer, no image
 passing the threshold, no network for a download) prints one line, ``error: ...`` with the way
@@ -18,7 +18,7 @@ import pandas as pd
 from . import __version__, settings
 from .capture import SCORE_KINDS
 from .display import label, layer_label, p_value, percent, yardstick_table
-from .models import MODELS, WeightsUnavailableError, model_spec
+from .models import MODELS, TORCHVISION_PREFIX, WeightsUnavailableError, load_classifier, model_spec
 from .study import (
     DEFAULT_THRESHOLD,
     PROFILES,
@@ -33,6 +33,30 @@ from .study.results import tost_column, verdict_column
 from .study.verdicts import MIN_IMAGES_FOR_VERDICT, P_VALUE_FLOOR, SHOWN_MARGINS
 
 log = logging.getLogger(__name__)
+
+
+MODEL_HELP = (f"classifier: one of {', '.join(MODELS)}, or any torchvision classifier as "
+              "torchvision:NAME (e.g. torchvision:resnet18)")
+WEIGHTS_HELP = ("a member of a torchvision classifier's weights enum (e.g. IMAGENET1K_V1; default: its DEFAULT), or "
+                "none for random weights (any model)")
+
+
+def model_and_weights(model: str | None, weights: str | None) -> tuple[str | None, bool | None]:
+    """The model name a study or explanation takes, and whether its weights are loaded (None: the default), from
+    ``--model`` and ``--weights``: ``torchvision:resnet18`` and ``IMAGENET1K_V1`` make
+    ``torchvision:resnet18:IMAGENET1K_V1``; ``none`` keeps random weights.
+
+    >>> model_and_weights("torchvision:resnet18", "IMAGENET1K_V1"), model_and_weights("vgg16", "none")
+    (('torchvision:resnet18:IMAGENET1K_V1', None), ('vgg16', False))
+    """
+    if weights is None:
+        return model, None
+    if weights.lower() == "none":
+        return model, False
+    if model is None or not model.startswith(TORCHVISION_PREFIX) or model.count(":") > 1:
+        raise ValueError(f"--weights {weights} names a torchvision weights enum member; it goes with --model "
+                         f"{TORCHVISION_PREFIX}NAME (other models take --weights none or nothing).")
+    return f"{model}:{weights}", None
 
 
 def _positive_int(text: str) -> int:
@@ -80,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"'quick': EfficientNet-Lite0, the 1000-image ImageNet sample, CPU; 'paper': VGG16 features.29, "
         f"ImageNetV2 MatchedFrequency, CUDA when present (default: ${settings.PROFILE_ENV} or quick)",
     )
-    run.add_argument("--model", choices=sorted(MODELS), help="classifier (default: the profile's)")
+    run.add_argument("--model", help=MODEL_HELP + " (default: the profile's)")
+    run.add_argument("--weights", help=WEIGHTS_HELP)
     run.add_argument(
         "--layer",
         action="append",
@@ -134,6 +159,23 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--stamp", type=Path, help="file holding the keys of the studies of the last build")
     book.add_argument("--execution-cache", type=Path, help="the book's execution cache (jupyter-cache folder)")
     book.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    explain = commands.add_parser(
+        "explain",
+        help="one figure per image: the five methods' heatmaps side by side and the image's alpha summary",
+        description="Explain each image's top class (or --target) with Grad-CAM, Grad-CAM+, Grad-CAM++, HiResCAM and "
+        "LayerCAM at one layer, and write one figure per image (<out>/<image name>.png) with the image's Grad-CAM++ "
+        "alpha summary beneath.",
+    )
+    explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
+    explain.add_argument("--model", default="efficientnet_lite0", help=MODEL_HELP + " (default: %(default)s)")
+    explain.add_argument("--weights", help=WEIGHTS_HELP)
+    explain.add_argument("--layer", help="layer key to explain (default: the model's last feature map)")
+    explain.add_argument("--score", choices=["pre", "post"], default="pre",
+                         help="explain the class logit (pre-softmax) or its probability (post-softmax); default pre")
+    explain.add_argument("--target", type=_non_negative_int, help="class index to explain (default: the top class)")
+    explain.add_argument("--out", type=Path, default=Path("explanations"), help="folder of the figures (default: %(default)s)")
+    explain.add_argument("--device", help=f"cpu, cuda or cuda:N (default: ${settings.DEVICE_ENV}, else CUDA when present)")
 
     commands.add_parser("info", help="print the resolved data, model, device and cache locations")
 
@@ -219,7 +261,59 @@ def _user_errors() -> tuple[type[BaseException], ...]:
             DownloadError, WeightsUnavailableError, settings.DataNotFoundError, NoImageKeptError)
 
 
+def _explain(arguments: argparse.Namespace) -> int:
+    """One figure per readable image; unreadable images are logged and counted, a missing one refused up front."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .data import class_name
+    from .explain import explain_image
+    from .plots import image_explanation_figure
+
+    missing = [str(path) for path in arguments.images if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"No such image file: {', '.join(missing)}.")
+    name, pretrained = model_and_weights(arguments.model, arguments.weights)
+    spec = model_spec(name)
+    layer = arguments.layer or spec.layer
+    classifier = load_classifier(name, pretrained=pretrained is not False, device=settings.device(arguments.device))
+    from .capture import resolve_layers
+
+    resolve_layers(classifier.network, [layer])
+    score_kind = f"{arguments.score}_softmax"
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    written, skipped = 0, 0
+    for path in arguments.images:
+        try:
+            found = explain_image(classifier, path, score_kind, layer, arguments.target)
+        except OSError as error:
+            log.warning("Skipped %s: %s", path, error)
+            skipped += 1
+            continue
+        classes = found.explanation.captured.logits.shape[1]
+        title = (f"{class_name(found.target) if classes == 1000 else f'class {found.target}'} "
+                 f"(p = {found.probability:.3g})")
+        heading = (f"{path.name}: {spec.name}{'' if pretrained is not False else ' (random weights)'} at "
+                   f"{layer_label(layer)}, {label(score_kind)} score")
+        figure = image_explanation_figure(found, title, heading)
+        target = arguments.out / f"{path.stem}.png"
+        figure.savefig(target, dpi=150)
+        plt.close(figure)
+        print(target)
+        written += 1
+    if skipped:
+        log.warning("%d of %d images could not be read and were skipped.", skipped, len(arguments.images))
+    if not written:
+        raise ValueError("No image could be read; nothing was written.")
+    return 0
+
+
 def _run(arguments: argparse.Namespace) -> int:
+    from .study import distributed
+
+    model, pretrained = model_and_weights(arguments.model, arguments.weights)
     results: StudyResults = run_profile(
         arguments.profile,
         data=arguments.data,
@@ -228,15 +322,18 @@ def _run(arguments: argparse.Namespace) -> int:
         batch_size=arguments.batch_size,
         num_workers=arguments.workers,
         progress=not arguments.quiet,
-        model=arguments.model,
+        model=model,
         layers=tuple(arguments.layers) if arguments.layers else None,
         limit=arguments.limit,
         curve_limit=arguments.curve_limit,
         curve_steps=arguments.curve_steps,
-        pretrained=False if arguments.random_weights else None,
+        pretrained=False if arguments.random_weights else pretrained,
         allow_tf32=True if arguments.tf32 else None,
         optimised=arguments.compile,
     )
+    if not distributed.ranks().leader:
+        # Under torchrun every rank holds the same merged results; rank 0 prints them.
+        return 0
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         for layer in results.layers:
             print(format_tables(results.at(layer), arguments.threshold))
@@ -263,9 +360,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "book":
             from .book import prepare
 
-            prepare(arguments.profile, progress=not arguments.quiet, stamp=arguments.stamp,
-                    execution_cache=arguments.execution_cache)
+            from .study import distributed
+
+            if distributed.ranks().leader:
+                prepare(arguments.profile, progress=not arguments.quiet, stamp=arguments.stamp,
+                        execution_cache=arguments.execution_cache)
+            else:
+                # The other ranks of a torchrun share every study's batches; rank 0 reports and writes the stamp.
+                prepare(arguments.profile, progress=False, report=lambda _line: None)
             return 0
+        if arguments.command == "explain":
+            return _explain(arguments)
         return _run(arguments)
     except KeyboardInterrupt:
         print("\nInterrupted: finished batches are saved; run the same command again to resume.", file=sys.stderr)

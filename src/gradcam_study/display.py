@@ -17,6 +17,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import settings
+
 #: Section 3.3's "near 1/2": within this distance (a definition of the study, printed in labels).
 NEAR_HALF = 0.03
 
@@ -210,6 +212,8 @@ class Provenance:
     images: int
     device: str
     total: int | None = None
+    #: A rehearsal's results (random weights): every caption then says so first.
+    rehearsal: bool = False
 
     def caption(self, score_kind: str | None = None, kept: int | None = None, note: str | None = None) -> str:
         """The provenance line; ``note`` (e.g. the subset a column is computed on) is appended."""
@@ -227,6 +231,8 @@ class Provenance:
             f"score {SCORE_KIND_LABELS.get(score_kind, score_kind) if score_kind else 'pre- and post-softmax'}",
             f"device {self.device}",
         ]
+        if self.rehearsal:
+            parts.insert(0, settings.rehearsal_note(self.images))
         return "; ".join(parts + ([note] if note else []))
 
 
@@ -309,9 +315,12 @@ def glue_absent(reason: str, *keys: str) -> None:
     from IPython.display import Markdown
     from myst_nb import glue
 
+    images = settings.rehearsal_images()
+    # In a rehearsal an absent figure's caption says so too, as every other caption does.
+    provenance = f"*{settings.rehearsal_note(images)}*" if images is not None else ""
     for key in keys:
         glue(key, Markdown(f"*{reason}*"), display=False)
-        glue(f"{key}-provenance", Markdown(""), display=False)
+        glue(f"{key}-provenance", Markdown(provenance), display=False)
 
 
 def p_value(p: float, digits: int = 2) -> str:

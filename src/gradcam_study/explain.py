@@ -70,3 +70,42 @@ def explain(
     size = (pixels.shape[-2], pixels.shape[-1])
     upsampled = {m: upsample(h, size).squeeze(1) for m, h in heatmaps.items()}
     return Explanation(pixels.cpu(), targets.cpu(), score_kind, layer, captured, heatmaps, upsampled)
+
+
+@dataclass(frozen=True)
+class ImageExplanation:
+    """One image explained: its :class:`Explanation` (a batch of one), the class explained (the network's top
+    class unless one was asked for) and its probability, and the alpha statistics of the image
+    (:func:`~gradcam_study.study.analysis.summarise_alphas`' values: ``alpha_count``, quantiles, extremes)."""
+
+    path: Path
+    explanation: Explanation
+    target: int
+    probability: float
+    alphas: dict[str, float]
+
+
+def explain_image(
+    classifier: Classifier,
+    path: str | Path,
+    score_kind: ScoreKind = "pre_softmax",
+    layer: str | None = None,
+    target: int | None = None,
+) -> ImageExplanation:
+    """Explain the image at ``path``: every method's heatmap of ``target`` (default: the top class) at ``layer``,
+    and the image's alpha summary. Raises :class:`OSError` for an unreadable image.
+
+    >>> found = explain_image(load_classifier("vgg16", pretrained=False), "dog.jpg")   # doctest: +SKIP
+    >>> found.alphas["alpha_count"], found.explanation.upsampled["grad_cam"].shape       # doctest: +SKIP
+    """
+    from .study.analysis import summarise_alphas
+
+    pixels = load_pixels(classifier, [path])
+    if target is None:
+        with torch.no_grad():
+            logits = classifier.network(classifier.normalise(pixels.to(classifier.device)))
+        target = int(logits.argmax(dim=1).item())
+    explained = explain(classifier, pixels, [target], score_kind, layer)
+    probability = float(explained.captured.probabilities[0, target])
+    summary = summarise_alphas(explained.activations[0], explained.gradients[0], image_seed=0, sample_size=1)
+    return ImageExplanation(Path(path), explained, target, probability, summary.values)

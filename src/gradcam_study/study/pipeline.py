@@ -20,6 +20,7 @@ from ..data import LabelledImage, LabelledImageDataset, collate, list_images
 from ..display import Provenance, layer_label
 from ..models import Classifier
 from ..models.inference import inference
+from . import distributed
 from .analysis import analyse_batch
 from .config import Profile, StudyConfig, evenly_spread, profile, select_images, study_key, with_overrides
 from .results import StudyResults
@@ -53,6 +54,9 @@ def run_study(
     Unreadable images are skipped, logged and counted. Bad settings (unknown model or layer,
     empty or repeated layer list, non-positive batch size or limit) raise ``ValueError`` before
     any work.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) the ranks share the batches, each writing a shard beside the store
+    that rank 0 merges at the end (:mod:`~gradcam_study.study.distributed`); every rank returns the same results.
     """
     if batch_size <= 0:
         raise ValueError(f"The batch size must be positive, got {batch_size}.")
@@ -61,6 +65,10 @@ def run_study(
     config.validate()
     root = Path(data)
     chosen_device = settings.device(device)
+    ranks = distributed.ranks()
+    if ranks.distributed:
+        chosen_device = distributed.rank_device(chosen_device, ranks.local_rank)
+        distributed.join(chosen_device)
     folder = list_images(root)
     images = select_images(folder, config.limit)
     key = study_key(config, images, root, chosen_device.type)
@@ -74,21 +82,38 @@ def run_study(
         images=len(images),
         device=str(chosen_device),
         total=len(folder),
+        rehearsal=settings.rehearsal_images() is not None and not config.pretrained,
     )
     with ResultStore(store_path) as store:
+        if ranks.leader:
+            # Shards an interrupted multi-process run left count as done, whatever the number of processes now.
+            _merge_shards(store)
+        distributed.barrier()
         done = store.done_images()
         batches = [list(range(start, min(start + batch_size, len(images)))) for start in range(0, len(images), batch_size)]
-        pending = [batch for batch in batches if not set(batch) <= done]
-        store.set_meta(config=asdict(config), provenance=asdict(provenance), total=len(images))
-        if pending:
+        pending = distributed.from_leader([batch for batch in batches if not set(batch) <= done])
+        if ranks.leader:
+            store.set_meta(config=asdict(config), provenance=asdict(provenance), total=len(images))
+        mine = distributed.share(pending, ranks.rank, ranks.world_size)
+        if mine:
             # Loaded only when there is work: a finished study is read back without touching the weights.
             classifier = config.classifier(chosen_device)
-            _stream(store, classifier, root, images, pending, config, chosen_device, num_workers, progress, len(done),
-                    batch_size)
+            if ranks.distributed:
+                with ResultStore(distributed.shard_path(store_path, ranks.rank)) as shard:
+                    _stream(shard, classifier, root, images, mine, config, chosen_device, num_workers,
+                            progress and ranks.leader, len(done), batch_size)
+            else:
+                _stream(store, classifier, root, images, mine, config, chosen_device, num_workers, progress, len(done),
+                        batch_size)
+        if ranks.distributed:
+            distributed.barrier()
+            if ranks.leader:
+                _merge_shards(store)
+            distributed.barrier()
         meta = store.meta()
         frame, skipped = store.images(), store.skipped()
         layer_frames = {layer: store.layer_rows(layer) for layer in layers}
-    if len(skipped):
+    if len(skipped) and ranks.leader:
         log.warning("%d of %d images could not be read and were skipped.", len(skipped), len(images))
     return StudyResults(
         key=key,
@@ -162,6 +187,13 @@ def _forward_batch(batch_size: int, methods: int, device: torch.device) -> int:
     """Images per forward pass of explanation maps and curves: the study's batch on the CPU (larger calls measured
     no faster there), every method's maps of a batch at once on a GPU."""
     return batch_size if device.type == "cpu" else batch_size * methods
+
+
+def _merge_shards(store: ResultStore) -> None:
+    """Merge the ranks' shards into ``store``; the ranks ran side by side, so the longest of them adds to its time."""
+    longest = distributed.merge_shards(store)
+    if longest:
+        store.set_meta(seconds=float(store.meta().get("seconds", 0.0)) + longest)
 
 
 @contextmanager
