@@ -122,6 +122,8 @@ class StudyConfig:
         with torch.device("meta"):
             # Built on the meta device: only the module tree is needed, no weights, no memory.
             network = spec.architecture()
+        # The main layers alone first: a layer named twice there is refused (the union drops repeats).
+        resolve_layers(network, [TappedLayer.parse(key) for key in self.main_layers()])
         resolve_layers(network, [TappedLayer.parse(key) for key in self.resolved_layers()])
 
 
