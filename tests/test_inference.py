@@ -34,8 +34,9 @@ def test_eager_inference_is_the_network(batch):
     forward = inference(classifier.network, 4, optimise=False)
     assert forward.mode == "eager"
     with torch.no_grad():
-        expected = classifier.network(inputs).log_softmax(dim=1)
-    torch.testing.assert_close(forward.log_softmax(inputs), expected, rtol=0, atol=1e-6)
+        expected = classifier.network(inputs.contiguous(memory_format=torch.channels_last)).log_softmax(dim=1)
+    # Chunks of 4 and 1 rather than one batch of 5: the convolutions may sum in another order, nothing more.
+    torch.testing.assert_close(forward.log_softmax(inputs), expected, rtol=0, atol=1e-5)
 
 
 def test_compiling_needs_the_image_size(batch):
