@@ -23,7 +23,7 @@ def test_a_rehearsal_is_the_profile_with_random_weights_on_few_images(monkeypatc
     monkeypatch.setenv(settings.REHEARSAL_ENV, "3")
     rehearsed = profile("paper")
     assert rehearsed.config.model == "vgg16" and rehearsed.config.layers == PROFILES["paper"].config.layers
-    assert (rehearsed.config.limit, rehearsed.sweep_limit, rehearsed.config.pretrained) == (3, 3, False)
+    assert (rehearsed.config.limit, rehearsed.config.pretrained) == (3, False)
     assert rehearsed.config.curve_limit is None and rehearsed.config.curve_steps == REHEARSAL_CURVE_STEPS
     assert rehearsed.rehearsal == 3 and not rehearsed.paper_setting
     assert rehearsed.description.startswith("rehearsal: random weights, 3 images — not results")
