@@ -14,10 +14,10 @@ from gradcam_study.methods import METHODS
 from gradcam_study.sanity import readings
 from gradcam_study.sanity.checks import KIND_PAIRS, SanityConfig, SanityResults
 
-CONFIG = SanityConfig(limit=12)
+CONFIG = SanityConfig(limit=24)
 LAYERS = CONFIG.layers()
 STEPS = ["head", *(f"stage_{n}" for n in range(7, 0, -1))]
-IMAGES = 12
+IMAGES = 24  # above the minimum number of images for a verdict
 
 
 def made(final_absolute: dict[str, float], undefined: int = 0) -> SanityResults:
