@@ -34,11 +34,14 @@ from torch import Tensor
 
 from gradcam_study import settings
 from gradcam_study.capture import SCORE_KINDS, capture_layers
-from gradcam_study.data import list_images, load_rgb
 from gradcam_study.metrics import DEFAULT_STEPS
 from gradcam_study.models import Classifier, load_classifier
 from gradcam_study.study import PROFILES
 from gradcam_study.study.analysis import analyse_batch
+
+# The decoding and device synchronisation of the main benchmark, beside this file (bench/ is the script's folder).
+import benchmark  # noqa: E402
+from benchmark import synchronise  # noqa: E402
 
 MODEL = "vgg16"
 LAYER = "features.29"
@@ -65,31 +68,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def synchronise(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def decode(classifier: Classifier, folder: str | None, count: int) -> tuple[Tensor, Tensor, float]:
-    """``count`` images as pixels and labels (the folder's first readable ones, else random pixels), and the
-    seconds decoding took per image (0 for random pixels)."""
+    """``count`` images as pixels and labels (the folder's first readable ones, through ``benchmark.decode``, else
+    random pixels), and the seconds decoding took per image (0 for random pixels)."""
     if not folder:
         generator = torch.Generator().manual_seed(0)
         size = classifier.spec.crop
         return torch.rand(count, 3, size, size, generator=generator), torch.arange(count) % 1000, 0.0
-    pixels, labels = [], []
-    start = time.perf_counter()
-    for item in list_images(folder):
-        if len(pixels) == count:
-            break
-        try:
-            pixels.append(classifier.to_pixels(load_rgb(item.path)))
-        except OSError:
-            continue
-        labels.append(item.label)
+    pixels, labels, seconds, _ = benchmark.decode(classifier, folder, count)
     if not pixels:
         sys.exit(f"error: no readable image in {folder}")
-    return torch.stack(pixels), torch.tensor(labels), (time.perf_counter() - start) / len(pixels)
+    return torch.stack(pixels), torch.tensor(labels), seconds / len(pixels)
 
 
 def timed(run: Callable[[Tensor, Tensor, Tensor], object], pixels: Tensor, labels: Tensor, batch_size: int,
