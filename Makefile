@@ -51,7 +51,7 @@ rehearse-paper: $(STAMP)
 pdf: $(STAMP)
 	$(STUDIES)
 	$(BOOK_BUILD) --builder singlehtml
-	$(BIN)/python -m gradcam_study.printing _build/singlehtml/book/intro.html _build/pdf/gradcam-study.pdf
+	$(BIN)/python -m gradcam_study.publishing.printing _build/singlehtml/book/intro.html _build/pdf/gradcam-study.pdf
 
 $(LAB_SETTINGS): lab-settings/overrides.json
 	mkdir -p $(dir $@)

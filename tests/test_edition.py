@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import importlib.util
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,8 +12,8 @@ import pytest
 import torch
 
 from gradcam_study import __version__, settings
-from gradcam_study.display import MACHINE_LABELS
-from gradcam_study.edition import UNKNOWN_COMMIT, edition, git_commit, machine
+from gradcam_study.presentation.labels import MACHINE_LABELS
+from gradcam_study.publishing.edition import UNKNOWN_COMMIT, edition, git_commit, machine
 
 from conftest import REPO
 
@@ -72,9 +71,8 @@ def test_machine_names_the_gpu_when_the_studies_run_on_one(monkeypatch: pytest.M
 
 
 def test_the_books_footer_extension_adds_the_edition_to_the_theme_options() -> None:
-    spec = importlib.util.spec_from_file_location("edition_footer", REPO / "_ext" / "edition_footer.py")
-    extension = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(extension)
+    from gradcam_study.publishing import footer as extension
+
     config = SimpleNamespace(html_theme_options={"home_page_in_toc": True})
     extension.add_edition_to_footer(SimpleNamespace(confdir=str(REPO)), config)
     assert config.html_theme_options["home_page_in_toc"] is True

@@ -29,7 +29,7 @@ def test_explain_gives_every_method_at_the_requested_layer() -> None:
 
 def test_explain_image_explains_the_top_class_with_its_alpha_summary(imagenet_sample) -> None:
     from gradcam_study.explain import explain_image
-    from gradcam_study.plots import image_explanation_figure
+    from gradcam_study.presentation.plots import image_explanation_figure
 
     classifier = load_classifier("torchvision:resnet18", pretrained=False)
     path = sorted(imagenet_sample.glob("n*_*.JPEG"))[0]

@@ -25,7 +25,7 @@ from torchvision import transforms
 
 from gradcam_study import libraries as L
 from gradcam_study.capture import capture_layers
-from gradcam_study.display import Provenance
+from gradcam_study.study.provenance import Provenance
 from gradcam_study.methods import grad_cam_plus_plus_weights, grad_cam_plus_weights, grad_cam_weights
 from gradcam_study.models import Classifier, ModelSpec, load_classifier
 from gradcam_study.study import LayerResults, StudyConfig, analyse_batch

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from gradcam_study import display  # noqa: E402
+from gradcam_study.publishing import glue as display  # noqa: E402
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_glue_table_is_numbered_as_a_table(tmp_path: Path) -> None:
     source = tmp_path / "source"
     source.mkdir()
     (source / "conf.py").write_text(
-        "extensions = ['myst_nb', 'gradcam_study.sphinx_tables']\n"
+        "extensions = ['myst_nb', 'gradcam_study.publishing.sphinx_tables']\n"
         "nb_execution_mode = 'off'\n"
         "myst_enable_extensions = ['colon_fence']\n"
         "numfig = True\n"

@@ -13,7 +13,7 @@ from matplotlib import pyplot as plt  # noqa: E402
 
 from gradcam_study.explain import explain  # noqa: E402
 from gradcam_study.models import load_classifier  # noqa: E402
-from gradcam_study.plots import alphas_against_terms, as_image, heatmap_grid  # noqa: E402
+from gradcam_study.presentation.plots import alphas_against_terms, as_image, heatmap_grid  # noqa: E402
 
 
 def test_heatmap_grid_has_a_row_per_image_and_a_column_per_method() -> None:
@@ -42,7 +42,7 @@ def test_alphas_against_terms_draws_the_hyperbola_and_the_pole() -> None:
 
 
 def test_curves_figure_has_a_row_per_setting_and_a_line_per_method() -> None:
-    from gradcam_study.plots import curves_figure
+    from gradcam_study.presentation.plots import curves_figure
 
     fractions = np.linspace(0, 1, 5)
     columns = pd.MultiIndex.from_product([["deletion", "insertion"], ["grad_cam", "hires_cam"]])
@@ -76,7 +76,7 @@ def test_sweep_figure_draws_the_equivalence_band_and_separates_the_maps() -> Non
     from matplotlib.patches import Rectangle
     from matplotlib.patches import Polygon
 
-    from gradcam_study.plots import sweep_figure
+    from gradcam_study.presentation.plots import sweep_figure
 
     titles = {"negative_activation_share": "negative activations", "median_correlation": "median r"}
     figure = sweep_figure(_sweep_summary(), titles, xlabel="depth", equivalence_margin=0.05,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gradcam_study.edition import Edition
-from gradcam_study.printing import PRINT_PAGE, PrintError, chromium, print_page, print_to_pdf, untypeset_math
+from gradcam_study.publishing.edition import Edition
+from gradcam_study.publishing.printing import PRINT_PAGE, PrintError, chromium, print_page, print_to_pdf, untypeset_math
 
 EDITION = Edition("0.1.0", "0f8144e-dirty", "2026-11-27", "quick")
 

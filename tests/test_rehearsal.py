@@ -11,7 +11,7 @@ import pytest
 from conftest import imagenet_sample  # noqa: F401  (fixture)
 from gradcam_study import book, settings
 from gradcam_study.data import list_images
-from gradcam_study.display import Provenance
+from gradcam_study.study.provenance import Provenance
 from gradcam_study.rehearsal import layout_imagenetv2, main, retitle
 from gradcam_study.study import PROFILES, profile
 from gradcam_study.study.config import REHEARSAL_CURVE_STEPS

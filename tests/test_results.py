@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcam_study.display import PIXEL_WISE_PAIRS
+from gradcam_study.methods import PIXEL_WISE_PAIRS
 from gradcam_study.study import verdicts
 from gradcam_study.study.results import statistics_over_layers, tost_column, verdict_column
 from gradcam_study.study.verdicts import SHOWN_MARGINS, Verdict, holm
@@ -41,11 +41,11 @@ def test_rounding_equal_maps_read_identical_at_the_last_map(study, monkeypatch: 
     results = study.at()
     # At the pooling input the gradient is constant within each map: HiResCAM draws Grad-CAM's maps up to rounding.
     statistics = results.statistics(0.0, pairs=PIXEL_WISE_PAIRS)
-    hires = statistics.loc[("HiResCAM vs Grad-CAM", "pre-softmax")]
+    hires = statistics.loc[("hires_cam/grad_cam", "pre_softmax")]
     assert hires["identical"] and hires[verdict_column(SHOWN_MARGINS[0])] == Verdict.IDENTICAL.value
     similarity = results.heatmap_similarity(0.0, pairs=PIXEL_WISE_PAIRS)
-    assert similarity.loc[("HiResCAM vs Grad-CAM", "pre-softmax"), "verdict"] == Verdict.IDENTICAL.value
-    assert similarity.loc[("HiResCAM vs Grad-CAM", "pre-softmax"), "median_overlap"] == pytest.approx(1.0)
+    assert similarity.loc[("hires_cam/grad_cam", "pre_softmax"), "verdict"] == Verdict.IDENTICAL.value
+    assert similarity.loc[("hires_cam/grad_cam", "pre_softmax"), "median_overlap"] == pytest.approx(1.0)
     # At an inner layer they are methods of their own.
     assert not study.at("_blocks.15").identical("pre_softmax", "hires_cam", "grad_cam", 0.0)
 

@@ -14,7 +14,9 @@ from PIL import Image
 from conftest import sample_folder
 from gradcam_study import paper
 from gradcam_study.data import imagenet_classes
-from gradcam_study.display import PIXEL_WISE_PAIRS, label, yardstick_table
+from gradcam_study.methods import PIXEL_WISE_PAIRS
+from gradcam_study.presentation.labels import label
+from gradcam_study.presentation.tables import yardstick_table
 from gradcam_study.study import (
     NoImageKeptError,
     StudyConfig,
@@ -68,7 +70,7 @@ def test_rows_and_tables(small_folder: Path, tmp_path: Path) -> None:
     pd.testing.assert_index_equal(paper.table1().columns, table1.columns)
     table2 = results.table2(threshold=0.0)
     pd.testing.assert_index_equal(paper.table2().columns, table2.columns)
-    assert table2.columns.tolist() == [("pre-softmax", "mean"), ("pre-softmax", "std"), ("post-softmax", "mean"), ("post-softmax", "std")]
+    assert table2.columns.tolist() == [("pre_softmax", "mean"), ("pre_softmax", "std"), ("post_softmax", "mean"), ("post_softmax", "std")]
     assert (results.images["pre_softmax_alpha_count"] > 0).all()
     arrays = results.alpha_arrays("pre_softmax")
     # Every image weighs the same in the pooled sample: exactly alpha_sample_size draws each.

@@ -12,20 +12,8 @@ from gradcam_study import book
 from gradcam_study.study import StudyConfig, run_study
 from gradcam_study.models import model_spec
 from gradcam_study.study.analysis import UNITS_COLUMN, alpha_column
-from gradcam_study.study.sweeps import (
-    NON_NEGATIVE,
-    SIGN_COLUMNS,
-    SIGNED,
-    DepthPlace,
-    decide,
-    depth_or_sign,
-    depth_places,
-    layer_summary,
-    sweep_findings,
-    sweep_summary,
-    sweep_table,
-    worst_setting,
-)
+from gradcam_study.study.sweeps import NON_NEGATIVE, SIGNED, DepthPlace, decide, depth_places, layer_summary, sweep_summary, worst_setting
+from gradcam_study.findings.sweeps import SIGN_COLUMNS, depth_or_sign, sweep_findings, sweep_table
 from test_study import small_folder  # noqa: F401  (fixture)
 
 
@@ -41,7 +29,7 @@ def test_layer_summary_matches_the_layer_results(two_layers) -> None:
     summary = layer_summary(results, threshold=0.0)
     rp = summary[(summary["quantity"] == "relative_performance") & (summary["kind"] == "pre_softmax")]
     assert rp["pair"].tolist() == ["grad_cam_plus_plus/grad_cam", "grad_cam_plus/grad_cam", "grad_cam_plus_plus/grad_cam_plus"]
-    np.testing.assert_allclose(rp["value"], results.table1(0.0)["pre-softmax"].to_numpy())
+    np.testing.assert_allclose(rp["value"], results.table1(0.0)["pre_softmax"].to_numpy())
     assert ((rp["low"] <= rp["value"]) & (rp["value"] <= rp["high"])).all()
     value = lambda quantity, layer_summary=summary: layer_summary[  # noqa: E731
         (layer_summary["quantity"] == quantity) & (layer_summary["kind"] == "pre_softmax")]["value"].item()

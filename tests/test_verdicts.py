@@ -7,26 +7,12 @@ import pytest
 import torch
 from scipy import stats
 
-from gradcam_study.display import p_equals, p_value
+from gradcam_study.presentation.formats import p_equals, p_value
 from gradcam_study.methods import normalised_heatmaps
 from gradcam_study.metrics import pearson_per_image, top_share_overlap
 from gradcam_study.study import verdicts
-from gradcam_study.study.verdicts import (
-    IDENTICAL_CORRELATION,
-    MIN_IMAGES_FOR_VERDICT,
-    PRACTICAL_BOUNDS,
-    Verdict,
-    criteria,
-    heatmap_verdict,
-    holm,
-    identical_maps,
-    paired_verdict,
-    relative_performance_verdict,
-    signed_rank_test,
-    swapped,
-    ties_to_zero,
-    verdict_words,
-)
+from gradcam_study.study.verdicts import IDENTICAL_CORRELATION, MIN_IMAGES_FOR_VERDICT, PRACTICAL_BOUNDS, Verdict, heatmap_verdict, holm, identical_maps, paired_verdict, relative_performance_verdict, signed_rank_test, swapped, ties_to_zero, verdict_words
+from gradcam_study.findings.plan import criteria
 
 ENOUGH = MIN_IMAGES_FOR_VERDICT
 

@@ -9,17 +9,8 @@ import pandas as pd
 import pytest
 
 from gradcam_study.study import YARDSTICKS
-from gradcam_study.study.yardsticks import (
-    best_methods,
-    head_to_head,
-    overview,
-    pair_finding,
-    paired_comparison,
-    paired_values,
-    relative_performance_reading,
-    winners_finding,
-    yardstick_findings,
-)
+from gradcam_study.study.yardsticks import best_methods, head_to_head, paired_comparison, paired_values
+from gradcam_study.findings.yardsticks import overview, pair_finding, relative_performance_reading, winners_finding, yardstick_findings
 from test_study import run, small_folder  # noqa: F401  (fixture)
 
 
@@ -98,7 +89,7 @@ def test_an_unknown_yardstick_is_a_clear_error(results) -> None:
 
 
 def test_a_small_separated_difference_never_prints_as_zero() -> None:
-    from gradcam_study.study.yardsticks import _value
+    from gradcam_study.findings.yardsticks import _value
 
     assert _value("average_drop", 0.0123) == "0.012" and _value("average_drop", 1.26) == "1.3"
     assert _value("deletion_auc", 0.0) == "0.000"

@@ -26,7 +26,7 @@ import pandas as pd
 from . import settings
 from .methods import PAPER_METHODS
 from .models import MODELS, ModelSpec, model_spec, weights_missing
-from .display import layer_label
+from .presentation.labels import layer_label
 from .study import LayerResults, StudyConfig, StudyResults, profile, run_profile
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def prepare(
         report(f"[{number}/{len(planned)}] study '{book_study.name}': {book_study.description}")
         keys[book_study.name] = book_study.run(progress=progress, name=profile_name).key
     # The sanity checks and the score comparison of book/sanity_checks.md and book/score_choice.md.
-    from .sanity.readings import prepare_book as prepare_sanity
+    from .findings.sanity import prepare_book as prepare_sanity
 
     keys.update(prepare_sanity(profile_name, progress=progress, report=report))
     keys["profile"] = profile(settings.profile_name(profile_name)).name

@@ -17,7 +17,9 @@ import pandas as pd
 
 from . import __version__, settings
 from .capture import SCORE_KINDS
-from .display import label, layer_label, p_value, percent, yardstick_table
+from .presentation.labels import label, layer_label
+from .presentation.formats import p_value, percent
+from .presentation.tables import labelled_frame, yardstick_table
 from .models import MODELS, TORCHVISION_PREFIX, WeightsUnavailableError, load_classifier, model_spec
 from .study import (
     DEFAULT_THRESHOLD,
@@ -200,14 +202,15 @@ def format_tables(results: LayerResults, threshold: float) -> str:
         f"{len(results.skipped)} unreadable images skipped.",
         "",
         "Table 1: relative performance",
-        results.table1(threshold).to_string(float_format="{:.3f}".format),
+        labelled_frame(results.table1(threshold)).to_string(float_format="{:.3f}".format),
         "",
     ]
     if enough:
         statistics = results.statistics(threshold)
         shown = statistics[["relative_performance", "ci_low", "ci_high", "p_value_holm", "median_log_ratio",
                             *(tost_column(m) for m in SHOWN_MARGINS), *(verdict_column(m) for m in SHOWN_MARGINS),
-                            "images"]].rename(columns=label)
+                            "images"]]
+        shown = labelled_frame(shown)
         lines += [
             "Bootstrap 95% intervals, Wilcoxon signed-rank tests (direction: median log ratio) and equivalence tests "
             f"(TOST) within {' and '.join(percent(m, 0) for m in SHOWN_MARGINS)}, p-values Holm-adjusted over the "
@@ -224,7 +227,7 @@ def format_tables(results: LayerResults, threshold: float) -> str:
         yardsticks = yardsticks.drop(columns=["low", "high"], level="statistic")
     lines += [
         "Table 2: log relative performance",
-        results.table2(threshold).to_string(float_format="{:.3f}".format),
+        labelled_frame(results.table2(threshold)).to_string(float_format="{:.3f}".format),
         "",
         f"Other yardsticks, pre-softmax{', with bootstrap 95% intervals' if enough else ''} (Win % over "
         f"{label(WIN_BASELINE)}; deletion and insertion on the {len(results.curve_images(threshold))} kept images "
@@ -270,7 +273,7 @@ def _explain(arguments: argparse.Namespace) -> int:
 
     from .data import class_name
     from .explain import explain_image
-    from .plots import image_explanation_figure
+    from .presentation.plots import image_explanation_figure
 
     missing = [str(path) for path in arguments.images if not path.is_file()]
     if missing:

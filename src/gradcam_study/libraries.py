@@ -47,7 +47,9 @@ import torch
 from torch import Tensor, nn
 
 from .capture import TappedLayer, capture_layers
-from .display import METHOD_LABELS, Provenance, decimals, interval, p_equals, significant
+from .presentation.labels import METHOD_LABELS
+from .study.provenance import Provenance
+from .presentation.formats import decimals, interval, p_equals, significant
 from .explain import load_pixels
 from .methods import (
     class_activation_map,
@@ -1031,7 +1033,7 @@ def _rows(audits: Mapping[str, pd.DataFrame], library: str, method: str) -> dict
 def _method_sentence(library: str, method: str, audits: Mapping[str, pd.DataFrame]) -> str:
     """``"`Class` computes F at every layer audited (residual r at L1, r' at L2), not eq. 9"``; per layer where no one
     formula fits all; absences and errors per layer."""
-    from .display import layer_label
+    from .presentation.labels import layer_label
 
     rows = _rows(audits, library, method)
     ok = {layer: row for layer, row in rows.items() if row["status"] == "ok"}
@@ -1080,7 +1082,7 @@ def study_verdicts(statistics: Mapping[str, pd.DataFrame]) -> dict[str, tuple[st
     """Per layer key, the study's Grad-CAM++ (eq. (9)) against Grad-CAM+ on all its kept images, pre-softmax
     (``statistics``: :meth:`LayerResults.statistics` frames by layer key): its interval verdict and a clause with the
     relative performance, its interval and the equivalence test."""
-    from .display import layer_label
+    from .presentation.labels import layer_label
     from .study.verdicts import EQUIVALENCE_MARGIN
 
     found = {}
@@ -1104,7 +1106,7 @@ def recommendations(audits: Mapping[str, pd.DataFrame], statistics: Mapping[str,
     """The chapter's "What to do", computed: whether the study favours Grad-CAM++ over Grad-CAM+ anywhere
     (:func:`study_verdicts`), then per library whether that applies to its Grad-CAM++ (it does where the library
     computes eq. (9)) and how the formula its Grad-CAM++ computes scores on every kept image (:func:`score_identified`) against eq. (9)'s and against Grad-CAM+."""
-    from .display import layer_label
+    from .presentation.labels import layer_label
 
     verdicts = study_verdicts(statistics)
     better = [layer_label(layer) for layer, (verdict, _) in verdicts.items() if verdict == "better"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .display import METHOD_PAIRS, pair_label
+from .methods import PAPER_PAIR_IDS
 
 SETTING = "VGG16 (block5_conv3) on ImageNetV2 MatchedFrequency"
 IMAGES = 10_000
@@ -19,22 +19,22 @@ KEPT = 4219
 #: Section 3.3, Figure 3: the non-zero alphas of the paper's sample image, outliers removed.
 ONE_IMAGE_ALPHA_RANGE = (0.48, 0.53)
 
-_PAIRS = pd.Index([pair_label(first, second) for first, second in METHOD_PAIRS], name="methods")
+_PAIRS = pd.Index(PAPER_PAIR_IDS, name="methods")
 
 
 def table1() -> pd.DataFrame:
     """The paper's Table 1 (relative performance), shaped like :meth:`StudyResults.table1`."""
-    return pd.DataFrame({"pre-softmax": [1.24, 1.16, 1.06], "post-softmax": [1.27, 1.25, 1.01]}, index=_PAIRS)
+    return pd.DataFrame({"pre_softmax": [1.24, 1.16, 1.06], "post_softmax": [1.27, 1.25, 1.01]}, index=_PAIRS)
 
 
 def table2() -> pd.DataFrame:
     """The paper's Table 2 (mean and std of log relative performance), shaped like :meth:`StudyResults.table2`."""
     return pd.DataFrame(
         {
-            ("pre-softmax", "mean"): [0.21, 0.15, 0.06],
-            ("pre-softmax", "std"): [0.64, 0.66, 0.41],
-            ("post-softmax", "mean"): [0.24, 0.22, 0.01],
-            ("post-softmax", "std"): [0.68, 0.68, 0.11],
+            ("pre_softmax", "mean"): [0.21, 0.15, 0.06],
+            ("pre_softmax", "std"): [0.64, 0.66, 0.41],
+            ("post_softmax", "mean"): [0.24, 0.22, 0.01],
+            ("post_softmax", "std"): [0.68, 0.68, 0.11],
         },
         index=_PAIRS,
     )
@@ -63,8 +63,11 @@ def beside(ours: pd.DataFrame, reference: pd.DataFrame, same_setting: bool) -> p
 
 
 def styled_beside(frame: pd.DataFrame, digits: int = 3):
-    """A :func:`beside` table for display: our values with ``digits`` decimals, the paper's with the 2 it states,
-    an en dash where a value is missing."""
+    """A :func:`beside` table for display (identifiers labelled): our values with ``digits`` decimals, the paper's
+    with the 2 it states, an en dash where a value is missing."""
+    from .presentation.tables import labelled_frame
+
+    frame = labelled_frame(frame)
     paper_columns = [column for column in frame.columns if str(column[-1]).startswith("paper")]
     return frame.style.format(precision=digits, na_rep="–").format(precision=DECIMALS, subset=paper_columns)
 

@@ -1,7 +1,7 @@
 """A rehearsal of a profile: the whole book on a handful of images with random weights, on the CPU, so that every
 chapter's code path in that profile (its models, layers, data layout, figures) is exercised without its weights,
 its data set or its GPU. ``GRADCAM_STUDY_REHEARSAL=N`` turns it on (:func:`gradcam_study.study.config.rehearsal`);
-every caption (:meth:`gradcam_study.display.Provenance.caption`) and every page title
+every caption (:meth:`gradcam_study.study.provenance.Provenance.caption`) and every page title
 (:func:`retitle`, through the book's Sphinx extension) then says "rehearsal: random weights, N images — not results".
 
 ``python -m gradcam_study.rehearsal layout SAMPLE TARGET --images N`` lays out the first N images of the

@@ -21,6 +21,9 @@ SCORE_KINDS: tuple[ScoreKind, ...] = ("pre_softmax", "post_softmax")
 #: Every score kind :func:`class_scores` knows, the log-probability too (asked for by name only: the chapter on
 #: the choice of score compares the three).
 ALL_SCORE_KINDS: tuple[ScoreKind, ...] = (*SCORE_KINDS, "log_softmax")
+#: How a score kind is printed (in captions and tables): the name its definition goes by in the text.
+SCORE_KIND_LABELS: dict[str, str] = {"pre_softmax": "pre-softmax", "post_softmax": "post-softmax",
+                                     "log_softmax": "log-softmax"}
 Tap = Literal["output", "input"]
 TAPS: tuple[Tap, ...] = ("output", "input")
 
@@ -249,8 +252,21 @@ def capture(
     return capture_layers(model, [key], inputs, targets, score_kinds).layer(key)
 
 
+def layer_label(key: str) -> str:
+    """How a layer key is printed: ``"_avg_pooling (input)"`` for ``"_avg_pooling:input"``; an output key is its
+    name.
+
+    >>> layer_label("_avg_pooling:input"), layer_label("_blocks.15")
+    ('_avg_pooling (input)', '_blocks.15')
+    """
+    name, _, tap = key.partition(":")
+    return f"{name} ({tap})" if tap else name
+
+
 __all__ = [
     "ALL_SCORE_KINDS",
+    "SCORE_KIND_LABELS",
+    "layer_label",
     "Capture",
     "LayerCaptures",
     "SCORE_KINDS",

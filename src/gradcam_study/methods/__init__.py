@@ -2,8 +2,8 @@
 
 The paper's three methods are functions ``(activations, gradients) -> weights`` (one weight per map);
 HiResCAM and LayerCAM weight every unit and are functions ``(activations, gradients) -> heatmap``. One
-capture (one forward, one backward) serves all five. Labels for display live in
-:mod:`gradcam_study.display`; this package is arithmetic only.
+capture (one forward, one backward) serves all five; :mod:`.pairs` names the pairs the study compares. Labels
+for display live in :mod:`gradcam_study.presentation`; this package is arithmetic only.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Callable
 
 from torch import Tensor
 
+from .pairs import METHOD_PAIRS, PAPER_PAIR_IDS, PIXEL_WISE_PAIRS, PLUS_PAIR, PLUS_PAIR_ID, pair_id, pair_methods
 from .heatmap import class_activation_map, min_max_normalise, upsample
 from .pixelwise import hires_cam, layer_cam
 from .weights import (
@@ -64,6 +65,13 @@ def normalised_heatmaps(activations: Tensor, gradients: Tensor, method: str) -> 
 
 __all__ = [
     "CHANNEL_WEIGHTS",
+    "METHOD_PAIRS",
+    "PAPER_PAIR_IDS",
+    "PIXEL_WISE_PAIRS",
+    "PLUS_PAIR",
+    "PLUS_PAIR_ID",
+    "pair_id",
+    "pair_methods",
     "CONSTANT_WITHIN_MAPS_RTOL",
     "HeatmapFunction",
     "METHODS",

@@ -12,7 +12,8 @@ import torch
 from torch import Tensor
 
 from ..capture import ScoreKind, capture_layers
-from ..display import METHOD_PAIRS, NEAR_HALF, PIXEL_WISE_PAIRS
+from ..methods import METHOD_PAIRS, PIXEL_WISE_PAIRS
+from .verdicts import NEAR_HALF
 from ..methods import (
     METHODS,
     PAPER_METHODS,

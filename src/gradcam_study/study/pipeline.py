@@ -17,7 +17,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .. import settings
 from ..data import LabelledImage, LabelledImageDataset, collate, list_images
-from ..display import Provenance, layer_label
+from .provenance import Provenance
+from ..capture import layer_label
 from ..models import Classifier
 from ..models.inference import inference
 from . import distributed

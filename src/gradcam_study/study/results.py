@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..display import METHOD_PAIRS, SCORE_KIND_LABELS, Provenance, layer_label, pair_label
+from ..capture import layer_label
+from ..methods import METHOD_PAIRS, pair_id
+from .provenance import Provenance
 from ..metrics import (
     bootstrap_mean,
     bootstrap_relative_performance,
@@ -172,15 +174,15 @@ class LayerResults:
 
     @staticmethod
     def _pairs_index(pairs: Pairs) -> pd.Index:
-        return pd.Index([pair_label(a, b) for a, b in pairs], name="methods")
+        return pd.Index([pair_id(a, b) for a, b in pairs], name="methods")
 
     def table1(self, threshold: float = DEFAULT_THRESHOLD, pairs: Pairs = METHOD_PAIRS) -> pd.DataFrame:
         """Table 1: relative performance (eq. (16)) of each pair, per score kind, over the kept images (the paper's
-        pairs by default; :data:`~gradcam_study.display.PIXEL_WISE_PAIRS` for the pixel-wise weightings)."""
+        pairs by default; :data:`~gradcam_study.methods.PIXEL_WISE_PAIRS` for the pixel-wise weightings)."""
         kept = self.require_kept(threshold)
         return pd.DataFrame(
             {
-                SCORE_KIND_LABELS[kind]: [
+                kind: [
                     relative_performance(kept[log_prob_column(kind, a)], kept[log_prob_column(kind, b)])
                     for a, b in pairs
                 ]
@@ -198,8 +200,8 @@ class LayerResults:
                 summarise_log_relative_performance(self.log_relative_performance(kind, a, b, threshold))
                 for a, b in pairs
             ]
-            data[(SCORE_KIND_LABELS[kind], "mean")] = [s.mean for s in summaries]
-            data[(SCORE_KIND_LABELS[kind], "std")] = [s.std for s in summaries]
+            data[(kind, "mean")] = [s.mean for s in summaries]
+            data[(kind, "std")] = [s.std for s in summaries]
         return pd.DataFrame(data, index=self._pairs_index(pairs))
 
     def statistics(
@@ -213,7 +215,7 @@ class LayerResults:
         rounding, and the verdict (:func:`~gradcam_study.study.verdicts.relative_performance_verdict`) at each of
         :data:`~gradcam_study.study.verdicts.SHOWN_MARGINS` (columns :func:`verdict_column`). The Wilcoxon and TOST
         p-values are Holm-adjusted over the rows of this table (``p_value_holm``, :func:`tost_column`), and the
-        verdicts use the adjusted values. Columns are identifiers (:func:`gradcam_study.display.label` prints
+        verdicts use the adjusted values. Columns are identifiers (:func:`gradcam_study.presentation.labels.label` prints
         them)."""
         self.require_kept(threshold)
         records = []
@@ -226,8 +228,8 @@ class LayerResults:
                 statistic, p_value = signed_rank_test(log_rp)
                 records.append(
                     {
-                        "methods": pair_label(a, b),
-                        "score": SCORE_KIND_LABELS[kind],
+                        "methods": pair_id(a, b),
+                        "score": kind,
                         "first": a,
                         "second": b,
                         "kind": kind,
@@ -273,7 +275,7 @@ class LayerResults:
                 for margin in margins
             },
             index=pd.MultiIndex.from_tuples(
-                [(pair_label(a, b), SCORE_KIND_LABELS[kind]) for kind in self.score_kinds for a, b in METHOD_PAIRS],
+                [(pair_id(a, b), kind) for kind in self.score_kinds for a, b in METHOD_PAIRS],
                 names=["methods", "score"],
             ),
         ).rename_axis(columns="margin")
@@ -303,8 +305,8 @@ class LayerResults:
                 identical = self.identical(kind, a, b, threshold)
                 median_overlap = float(overlap.median())
                 records.append({
-                    "methods": pair_label(a, b),
-                    "score": SCORE_KIND_LABELS[kind],
+                    "methods": pair_id(a, b),
+                    "score": kind,
                     "median_correlation": float(r.median()),
                     "q05": float(r.quantile(0.05)),
                     "share_correlation_above": float((r >= criterion).mean()),
@@ -400,7 +402,7 @@ class LayerResults:
             second = self.per_image(kind, b, "win_percent", threshold, over=a)
             interval = bootstrap_mean(first, level=1 - SIGNIFICANCE_LEVEL, resamples=resamples, seed=seed)
             records.append({
-                "methods": pair_label(a, b), "first": a, "second": b,
+                "methods": pair_id(a, b), "first": a, "second": b,
                 "win_first": float(first.mean()), "low": interval.low, "high": interval.high,
                 "win_second": float(second.mean()), "ties": float(100 - first.mean() - second.mean()),
                 "images": len(first),
@@ -438,7 +440,7 @@ class LayerResults:
 
     def alpha_extremes(self, kind: ScoreKind = "pre_softmax") -> pd.Series:
         """The data set's non-zero alphas (eq. (9)) in a few numbers, from the per-image rows, keyed by identifiers
-        (:func:`gradcam_study.display.label` prints them): how many, the extremes, how many stray beyond
+        (:func:`gradcam_study.presentation.labels.label` prints them): how many, the extremes, how many stray beyond
         ``|alpha - 1/2| > 1/2`` (outside [0, 1]) and in how many images, the share within ``NEAR_HALF`` of 1/2,
         the extremes of eq. (13)'s denominator term ``t`` and how close ``2 + t`` comes to 0."""
         frame = self.images
@@ -461,7 +463,7 @@ class LayerResults:
                 "closest_to_pole": column("denominator_closest_to_pole").min(),
                 "constant_grad_cam_plus_plus_maps": self.constant_maps(kind, "grad_cam_plus_plus"),
             },
-            name=SCORE_KIND_LABELS[kind],
+            name=kind,
         )
 
     def farthest_alpha_from_half(self, kind: ScoreKind = "pre_softmax") -> pd.Series:

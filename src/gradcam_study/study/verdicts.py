@@ -17,6 +17,15 @@ import numpy.typing as npt
 
 from ..metrics import TOP_SHARE
 
+#: Sanity checks, "depends on the model": median rank correlation (absolute values) after the full cascade of
+#: randomised layers below this.
+DEPENDENCE_CRITERION = 0.5
+#: Choice of score, "identical" heatmaps: no normalised value differs by more than this. Float32 rounding stays below
+#: it even where the logit shift adds a few hundred to every logit (the largest gap seen between heatmaps equal in
+#: exact arithmetic was about 2e-4).
+IDENTICAL_TOLERANCE = 1e-3
+#: Section 3.3's "near 1/2": an alpha within this distance of 1/2 (a definition of the study, printed in labels).
+NEAR_HALF = 0.03
 #: "Alphas about 1/2": more than this share of the non-zero alphas lie within NEAR_HALF (0.03) of 1/2.
 ABOUT_HALF_SHARE = 0.5
 #: Level of every test and interval (95% intervals, p < 0.05).
@@ -262,24 +271,6 @@ def favoured(first: str, second: str, median_log_ratio: float) -> str:
     return "neither"
 
 
-def wilcoxon_reading(first: str, second: str, p_value: float, median_log_ratio: float, still: bool = False) -> str:
-    """What a Wilcoxon signed-rank test of log(p_first / p_second) says, its direction read from the median log ratio
-    (not from the geometric mean), as a clause to follow "the Wilcoxon signed-rank test": ``still`` adds "still"
-    before a detected difference (beside an equivalence that was shown).
-
-    >>> wilcoxon_reading("Grad-CAM++", "Grad-CAM", 0.11, 0.01)
-    'finds no systematic difference (p = 0.11)'
-    """
-    from ..display import p_equals, significant
-
-    if p_value >= SIGNIFICANCE_LEVEL:
-        return f"finds no systematic difference (p {p_equals(p_value)})"
-    detected = f"{'still ' if still else ''}detects a systematic difference (p {p_equals(p_value)})"
-    direction = favoured(first, second, median_log_ratio)
-    if direction == "neither":
-        return f"{detected}, though the median per-image log ratio is exactly 0"
-    return (f"{detected} in favour of {direction}, which most images favour (median per-image log ratio "
-            f"{significant(median_log_ratio, 2)})")
 
 
 def nearly_equal(median_correlation: float, criterion: float = NEARLY_EQUAL_CORRELATION) -> bool:
@@ -302,46 +293,14 @@ def signed_rank_test(log_ratios: npt.ArrayLike) -> tuple[float, float]:
     return result.statistic, result.p_value
 
 
-def criteria():
-    """Every declared criterion (rows, keyed by the constant's name): its value, what it decides, and its source
-    (the constant in this module), for the book's section "How verdicts are decided"."""
-    import pandas as pd
-
-    from ..display import YARDSTICK_UNITS, label
-
-    rows = [
-        ("SIGNIFICANCE_LEVEL", SIGNIFICANCE_LEVEL, "level of every test and of every interval (95% intervals)"),
-        ("MIN_IMAGES_FOR_VERDICT", MIN_IMAGES_FOR_VERDICT,
-         "fewest images for any verdict word; below it the numbers are shown without one"),
-        ("STRICT_EQUIVALENCE_MARGIN", STRICT_EQUIVALENCE_MARGIN,
-         "relative performance: alike within 1% (TOST, Holm-adjusted), shown beside the 5% margin"),
-        ("EQUIVALENCE_MARGIN", EQUIVALENCE_MARGIN, "relative performance: alike within 5% (TOST, Holm-adjusted)"),
-        ("ROUNDING_LOG_RATIO", ROUNDING_LOG_RATIO, "a per-image log ratio this close to 0 is a tie"),
-        ("WILCOXON_ZERO_METHOD", WILCOXON_ZERO_METHOD, "Wilcoxon signed-rank test: how ties (zero log ratios) count"),
-        ("P_VALUE_FLOOR", P_VALUE_FLOOR, "smallest p-value printed"),
-        ("IDENTICAL_CORRELATION", IDENTICAL_CORRELATION,
-         "identical heatmaps: every image's correlation at least this (equal up to float rounding)"),
-        ("TOP_SHARE", TOP_SHARE, "share of a heatmap's pixels whose overlap decides 'nearly equal'"),
-        ("NEARLY_EQUAL_OVERLAP", NEARLY_EQUAL_OVERLAP,
-         "heatmaps nearly equal: median Jaccard overlap of the top pixels at least this"),
-        ("NEARLY_EQUAL_CORRELATION", NEARLY_EQUAL_CORRELATION,
-         "shown beside the overlap: median correlation at least this"),
-        *((f"PRACTICAL_BOUNDS[{name!r}]", bound,
-           f"{label(name)}: paired difference alike within ±{bound:g} {YARDSTICK_UNITS[name]}")
-          for name, bound in PRACTICAL_BOUNDS.items()),
-        ("ABOUT_HALF_SHARE", ABOUT_HALF_SHARE, "alphas about 1/2: more than this share within 0.03 of 1/2"),
-        ("RARE", RARE, "rare: fewer than this share of the non-zero alphas"),
-        ("STANDS_OUT", STANDS_OUT, "a unit stands out: among the largest 1% of the image's units"),
-    ]
-    return pd.DataFrame(
-        [{"criterion": name, "value": value, "decides": decides,
-          "source": f"gradcam_study.study.verdicts.{name.split('[')[0]}"} for name, value, decides in rows]
-    ).set_index("criterion")
 
 
 __all__ = [
     "IDENTICAL_CORRELATION",
     "MIN_IMAGES_FOR_VERDICT",
+    "NEAR_HALF",
+    "DEPENDENCE_CRITERION",
+    "IDENTICAL_TOLERANCE",
     "NEARLY_EQUAL_OVERLAP",
     "PRACTICAL_BOUNDS",
     "RARE",
@@ -352,7 +311,7 @@ __all__ = [
     "TOP_SHARE",
     "Verdict",
     "WILCOXON_ZERO_METHOD",
-    "criteria",
+
     "floor_p",
     "heatmap_verdict",
     "identical_maps",
@@ -372,5 +331,5 @@ __all__ = [
     "favoured",
     "interval_verdict",
     "nearly_equal",
-    "wilcoxon_reading",
+
 ]

@@ -1,6 +1,6 @@
 """Sphinx extension of this book: the footer of every page names the edition it belongs to.
 
-The edition (package version, commit, build date, profile; see :mod:`gradcam_study.edition`) is computed when
+The edition (package version, commit, build date, profile; see :mod:`gradcam_study.publishing.edition`) is computed when
 the configuration is read, so that no page carries a value typed by hand, and a reader citing a page or a
 figure can name the copy they read. In a rehearsal (``GRADCAM_STUDY_REHEARSAL``, see
 :mod:`gradcam_study.rehearsal`) the book's title, every page's title and the footer say so.
@@ -14,7 +14,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from gradcam_study.edition import edition
+from gradcam_study.publishing.edition import edition
 from gradcam_study.rehearsal import retitle
 from gradcam_study.settings import rehearsal_images, rehearsal_note
 

@@ -14,9 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
-from .display import METHOD_LABELS, NEAR_HALF
-from .explain import Explanation, ImageExplanation
-from .methods import METHODS, PAPER_METHODS
+from .labels import METHOD_LABELS
+from ..study.verdicts import NEAR_HALF
+from ..explain import Explanation, ImageExplanation
+from ..methods import METHODS, PAPER_METHODS
 
 #: A book page's text width, in inches.
 PAGE_WIDTH = 7.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gradcam_study.study import verdicts
-from gradcam_study.study.headline import STANDING_WORDS, findings, headline, layer_kinds, standing
+from gradcam_study.findings.headline import STANDING_WORDS, findings, headline, layer_kinds, standing
 from gradcam_study.study.verdicts import Verdict
 from test_study import CONFIG, run, small_folder  # noqa: F401  (fixture)
 

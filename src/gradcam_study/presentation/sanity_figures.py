@@ -9,11 +9,11 @@ from matplotlib.figure import Figure
 from torch import Tensor
 import torch
 
-from ..display import METHOD_LABELS, SCORE_KIND_LABELS, layer_label
+from .labels import METHOD_LABELS, SCORE_KIND_LABELS, layer_label
 from ..methods import upsample
-from ..plots import PAGE_WIDTH, overlay
-from .checks import MEASURES, SanityResults
-from .readings import MEASURE_LABELS, randomisation_summary, step_label
+from .plots import PAGE_WIDTH, overlay
+from ..sanity.checks import MEASURES, SanityResults
+from ..findings.sanity import MEASURE_LABELS, randomisation_summary, step_label
 
 
 def randomisation_figure(results: SanityResults, experiment: str) -> Figure:

@@ -8,7 +8,7 @@ a figure (an HTML ``<figure class="numbered-table">``, caption and legend in its
 ``_static/numbered.css`` shows the caption above the table and the legend (the provenance line) below it.
 
 Loaded by ``_config.yml`` (``sphinx.extra_extensions``). How a chapter uses it:
-:func:`gradcam_study.display.glue_numbered`, and the README's "How figures and tables are numbered".
+:func:`gradcam_study.publishing.glue.glue_numbered`, and the README's "How figures and tables are numbered".
 """
 
 from __future__ import annotations

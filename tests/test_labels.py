@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gradcam_study.display import Provenance, label, labelled, layer_label, pair_label
+from gradcam_study.study.provenance import Provenance
+from gradcam_study.presentation.labels import label, labelled, layer_label, pair_label
 
 
 def test_identifiers_have_labels_and_unknown_ones_print_as_themselves() -> None:

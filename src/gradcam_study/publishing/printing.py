@@ -1,7 +1,7 @@
 """The PDF edition: the book's single-page HTML, with a title page naming the edition, printed by headless Chromium.
 
 ``make pdf`` builds the single-page HTML (``jupyter-book build . --builder singlehtml``, which reads the chapters'
-outputs from the execution cache), then runs ``python -m gradcam_study.printing``. The figures and tables keep
+outputs from the execution cache), then runs ``python -m gradcam_study.publishing.printing``. The figures and tables keep
 the numbers Sphinx gave them, those of the HTML edition. Chromium waits until MathJax has typeset every equation
 before it prints, and the printed text is checked for TeX that was left untypeset.
 """
@@ -131,7 +131,7 @@ def untypeset_math(pdf: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gradcam_study.printing", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gradcam_study.publishing.printing", description=__doc__.splitlines()[0])
     parser.add_argument("single_page", type=Path, help="the singlehtml build's root page, e.g. _build/singlehtml/book/intro.html")
     parser.add_argument("pdf", type=Path, help="the PDF to write")
     parser.add_argument("--config", type=Path, default=Path("_config.yml"), help="the book's _config.yml (title, author)")

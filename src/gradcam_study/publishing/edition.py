@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, settings
+from .. import __version__, settings
 
 #: What :func:`git_commit` returns where the commit cannot be told (no git, or not a checkout).
 UNKNOWN_COMMIT = "unknown"
@@ -61,7 +61,7 @@ def edition(repository: Path, profile_name: str | None = None, today: datetime.d
 
 
 def machine(profile_name: str | None = None) -> dict[str, str]:
-    """What the book's studies run on, keyed by identifier (labels: :data:`gradcam_study.display.MACHINE_LABELS`).
+    """What the book's studies run on, keyed by identifier (labels: :data:`gradcam_study.presentation.labels.MACHINE_LABELS`).
 
     The device is the profile's, as the chapters resolve it (``GRADCAM_STUDY_DEVICE`` overrides it): for a GPU
     its name, for the CPU the threads torch uses, since these set what a rerun costs.
@@ -69,7 +69,7 @@ def machine(profile_name: str | None = None) -> dict[str, str]:
     # Imported here: the book's Sphinx extension reads the edition at every build and needs neither.
     import torch
 
-    from .study import profile
+    from ..study import profile
 
     device = settings.device(default=profile(settings.profile_name(profile_name)).device)
     described = {

@@ -23,19 +23,21 @@ from typing import Literal
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..display import METHOD_LABELS, SCORE_KIND_LABELS, decimals, interval, label, listing, percent
-from .config import DEFAULT_THRESHOLD
+from ..methods import pair_id
 from ..models import model_spec
-from .results import YARDSTICKS, LayerResults, StudyResults, verdict_column
-from . import verdicts
-from .verdicts import (
+from ..presentation.formats import decimals, interval, listing, percent
+from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, label
+from ..study import verdicts
+from ..study.config import DEFAULT_THRESHOLD
+from ..study.results import YARDSTICKS, LayerResults, StudyResults, verdict_column
+from ..study.verdicts import (
     EQUIVALENCE_MARGIN,
     STRICT_EQUIVALENCE_MARGIN,
     TOP_SHARE,
     Verdict,
     verdict_words,
 )
-from .yardsticks import paired_comparison
+from ..study.yardsticks import paired_comparison
 
 Standing = Literal["against", "agrees", "not_settled"]
 Claim = Literal["alike", "better", "nearly_equal"]
@@ -76,8 +78,8 @@ def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_
     performance"``, ``"heatmaps"`` or a yardstick), the pair, the claim, the verdict, the standing, a clause
     that states it with its numbers, and the evidence the clause covers (``covers``: yardsticks that give one pair
     the same verdict share one clause, one row)."""
-    statistics = results.statistics(threshold).xs(SCORE_KIND_LABELS[kind], level="score")
-    similarity = results.heatmap_similarity(threshold).xs(SCORE_KIND_LABELS[kind], level="score")
+    statistics = results.statistics(threshold).xs(kind, level="score")
+    similarity = results.heatmap_similarity(threshold).xs(kind, level="score")
     records = []
     for first, second, claim in CLAIMS:
         names = METHOD_LABELS[first], METHOD_LABELS[second]
@@ -93,7 +95,7 @@ def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_
                       f"{verdict_words(verdict, *names)} at the {percent(margin, 0)} margin",
         })
         if claim == "alike":
-            found = similarity.loc[f"{names[0]} vs {names[1]}"]
+            found = similarity.loc[pair_id(first, second)]
             records.append({
                 "evidence": "heatmaps", "first": first, "second": second, "claim": "nearly_equal",
                 "verdict": found["verdict"], "standing": standing("nearly_equal", found["verdict"]),

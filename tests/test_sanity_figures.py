@@ -7,8 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 from gradcam_study.sanity.checks import MEASURES  # noqa: E402
-from gradcam_study.sanity.figures import randomisation_figure, vulnerability_figure  # noqa: E402
-from test_readings import FINAL, made  # noqa: E402
+from gradcam_study.presentation.sanity_figures import randomisation_figure, vulnerability_figure  # noqa: E402
+from test_findings_sanity import FINAL, made  # noqa: E402
 
 
 def test_randomisation_figure_has_a_curve_per_method_in_each_panel() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from gradcam_study.capture import ALL_SCORE_KINDS, SCORE_KINDS
 from gradcam_study.methods import METHODS
-from gradcam_study.sanity import readings
+from gradcam_study.findings import sanity as readings
 from gradcam_study.sanity.checks import KIND_PAIRS, SanityConfig, SanityResults
 
 CONFIG = SanityConfig(limit=24)

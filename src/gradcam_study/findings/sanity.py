@@ -18,29 +18,15 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ALL_SCORE_KINDS
-from ..display import (
-    METHOD_LABELS,
-    METHOD_PAIRS,
-    SCORE_KIND_LABELS,
-    Provenance,
-    decimals,
-    interval,
-    layer_label,
-    listing,
-    pair_label,
-    percent,
-    yardstick_table,
-)
+from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, layer_label, pair_label
+from ..methods import METHOD_PAIRS, pair_id
+from ..study.provenance import Provenance
+from ..presentation.formats import decimals, interval, listing, percent
+from ..presentation.tables import yardstick_table
 from ..study import DEFAULT_THRESHOLD, LayerResults, StudyResults, run_profile
-from ..study.yardsticks import MIN_IMAGES_FOR_VERDICT
-from .checks import EXPERIMENTS, MEASURES, SanityResults, sanity_limit
+from ..sanity.checks import EXPERIMENTS, MEASURES, SanityResults, sanity_limit
+from ..study.verdicts import DEPENDENCE_CRITERION, IDENTICAL_TOLERANCE, MIN_IMAGES_FOR_VERDICT
 
-#: "Depends on the model": median rank correlation (absolute values) after the full cascade below this.
-DEPENDENCE_CRITERION = 0.5
-#: "Identical" heatmaps: no normalised value differs by more than this. Float32 rounding stays below it even where the
-#: logit shift adds a few hundred to every logit (the largest gap seen between heatmaps equal in exact arithmetic was
-#: about 2e-4).
-IDENTICAL_TOLERANCE = 1e-3
 #: The fewest images a verdict is given on (the book's minimum).
 MIN_IMAGES = MIN_IMAGES_FOR_VERDICT
 #: Labels of the measures and of the steps, for display.
@@ -276,7 +262,7 @@ def score_relative_performance(results: LayerResults, threshold: float = DEFAULT
     statistics = results.statistics(threshold)
     return pd.DataFrame({
         SCORE_KIND_LABELS[kind]: [
-            interval(*statistics.loc[(pair_label(a, b), SCORE_KIND_LABELS[kind]),
+            interval(*statistics.loc[(pair_id(a, b), kind),
                                      ["relative_performance", "ci_low", "ci_high"]])
             for a, b in METHOD_PAIRS
         ]
@@ -387,7 +373,7 @@ __all__ = [
 
 def prepare_book(profile_name: str | None = None, *, progress: bool = True, report=print) -> dict[str, str]:
     """Compute (or read back) what the two chapters read: the sanity checks and the score comparison; their keys."""
-    from .checks import sanity_checks
+    from ..sanity.checks import sanity_checks
 
     report(f"sanity checks: model randomisation and the logit shift on {sanity_limit()} images")
     checks = sanity_checks(profile_name, progress=progress)
