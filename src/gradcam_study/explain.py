@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import torch
@@ -20,6 +21,9 @@ from .capture import Capture, ScoreKind, capture_layers
 from .data import load_rgb
 from .methods import METHODS, normalised_heatmaps, upsample
 from .models import Classifier
+
+if TYPE_CHECKING:
+    from .study.results import LayerResults
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,26 @@ def explain(
     size = (pixels.shape[-2], pixels.shape[-1])
     upsampled = {m: upsample(h, size).squeeze(1) for m, h in heatmaps.items()}
     return Explanation(pixels.cpu(), targets.cpu(), score_kind, layer, captured, heatmaps, upsampled)
+
+
+def explain_study_image(
+    results: LayerResults,
+    image: int,
+    score_kind: ScoreKind = "pre_softmax",
+    classifier: Classifier | None = None,
+    target: int | None = None,
+) -> Explanation:
+    """One image of a study explained live, as the study explained it: at the study's layer, for the image's true
+    class (or ``target``), every method's heatmap from one capture. The chapters' live examples use it.
+
+    >>> results = book.study("main").at()                                   # doctest: +SKIP
+    >>> explained = explain_study_image(results, results.typical_image())   # doctest: +SKIP
+    >>> nonzero_alphas(explained.activations, explained.gradients).alphas   # doctest: +SKIP
+    """
+    classifier = classifier or results.load_classifier()
+    pixels = load_pixels(classifier, [results.image_path(image)])
+    label = int(results.images.loc[image, "label"]) if target is None else target
+    return explain(classifier, pixels, [label], score_kind=score_kind, layer=results.layer)
 
 
 @dataclass(frozen=True)

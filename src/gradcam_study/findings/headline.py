@@ -26,7 +26,7 @@ from ..capture import ScoreKind
 from ..methods import pair_id
 from ..models import model_spec
 from ..presentation.formats import decimals, interval, listing, percent
-from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, label
+from ..presentation.labels import METHOD_LABELS, ROLE_LABELS, SCORE_KIND_LABELS, label
 from ..study import verdicts
 from ..study.config import DEFAULT_THRESHOLD
 from ..study.results import YARDSTICKS, LayerResults, StudyResults, verdict_column
@@ -127,17 +127,9 @@ def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_
 
 
 def layer_kinds(study: StudyResults) -> dict[str, LayerResults]:
-    """The study's layers by kind, those it explained: ``"last map"`` (the model's last map, where every feature map
-    has one alpha), ``"inner layer, signed"`` (the model's inner layer; EfficientNet-Lite's is a block output, a
-    linear bottleneck with signed activations) and ``"inner layer, non-negative"`` (the non-negative map at the same
-    depth, :attr:`~gradcam_study.models.ModelSpec.nonnegative_stages`)."""
-    spec = model_spec(study.config.model)
-    keys = {"last map": spec.layer}
-    if spec.inner_layer is not None:
-        keys["inner layer, signed"] = spec.inner_layer
-        if spec.inner_layer in spec.stages and len(spec.nonnegative_stages) == len(spec.stages):
-            keys["inner layer, non-negative"] = spec.nonnegative_stages[spec.stages.index(spec.inner_layer)]
-    return {name: study.at(layer) for name, layer in keys.items() if layer in study.layers}
+    """The study's layers by the role they play (:meth:`~gradcam_study.study.StudyResults.role_layers`), keyed by
+    the role's label (``"last map"``, ``"inner layer, signed"``, ``"inner layer, non-negative"``)."""
+    return {ROLE_LABELS[role]: study.at(layer) for role, layer in study.role_layers().items()}
 
 
 def headline(layers: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD) -> str:

@@ -29,6 +29,10 @@ METHOD_LABELS: dict[str, str] = {
 }
 
 
+#: How the book names the roles of a study's layers (:meth:`gradcam_study.study.StudyResults.role_layers`).
+ROLE_LABELS: dict[str, str] = {"last_map": "last map", "inner_signed": "inner layer, signed",
+                               "inner_non_negative": "inner layer, non-negative"}
+
 #: Labels of the keys of :func:`gradcam_study.publishing.edition.machine`.
 MACHINE_LABELS: dict[str, str] = {
     "python": "Python",
@@ -131,5 +135,5 @@ def method_labels(pair: str) -> tuple[str, str]:
     return METHOD_LABELS[first], METHOD_LABELS[second]
 
 
-__all__ = ["LABELS", "MACHINE_LABELS", "METHOD_LABELS", "SCORE_KIND_LABELS", "STUDY_TIME_LABELS", "label",
+__all__ = ["LABELS", "MACHINE_LABELS", "METHOD_LABELS", "ROLE_LABELS", "SCORE_KIND_LABELS", "STUDY_TIME_LABELS", "label",
            "labelled", "layer_label", "method_labels", "pair_label"]

@@ -494,6 +494,11 @@ class LayerResults:
             return store.alpha_arrays(self.layer, kind)
 
 
+#: The roles a layer plays in the book's argument (:meth:`StudyResults.role_layers`), by identifier.
+LAST_MAP, INNER_SIGNED, INNER_NON_NEGATIVE = "last_map", "inner_signed", "inner_non_negative"
+LAYER_ROLES: tuple[str, ...] = (LAST_MAP, INNER_SIGNED, INNER_NON_NEGATIVE)
+
+
 @dataclass(frozen=True)
 class StudyResults:
     """A finished study: whole-image rows, and per layer the rows of :class:`LayerResults` (see :meth:`at`)."""
@@ -519,6 +524,32 @@ class StudyResults:
         """The layers explained with every method (the model's last map, then its inner layer where it has one);
         :attr:`layers` adds the layers of a sweep."""
         return tuple(layer for layer in self.config.main_layers() if layer in self.layer_frames)
+
+    def role_layers(self) -> dict[str, str]:
+        """The study's layers by the role they play in the argument, those it explained (:data:`LAYER_ROLES`):
+        ``"last_map"`` (the model's last map, where every feature map has one alpha), ``"inner_signed"`` (the model's
+        inner layer, whose gradients vary within the maps; EfficientNet-Lite's is a block output, a linear bottleneck
+        with signed activations) and ``"inner_non_negative"`` (the non-negative map at the same depth,
+        :attr:`~gradcam_study.models.ModelSpec.nonnegative_stages`).
+
+        >>> study.role_layers()                                                  # doctest: +SKIP
+        {'last_map': '_avg_pooling:input', 'inner_signed': '_blocks.15', 'inner_non_negative': '_blocks.15._project_conv:input'}
+        """
+        spec = model_spec(self.config.model)
+        keys = {LAST_MAP: spec.layer}
+        if spec.inner_layer is not None:
+            keys[INNER_SIGNED] = spec.inner_layer
+            if spec.inner_layer in spec.stages and len(spec.nonnegative_stages) == len(spec.stages):
+                keys[INNER_NON_NEGATIVE] = spec.nonnegative_stages[spec.stages.index(spec.inner_layer)]
+        return {role: layer for role, layer in keys.items() if layer in self.layer_frames}
+
+    def at_role(self, role: str) -> LayerResults | None:
+        """The results at the layer playing ``role`` (one of :data:`LAYER_ROLES`), or ``None`` where the study has
+        no such layer (a model without an inner layer)."""
+        if role not in LAYER_ROLES:
+            raise ValueError(f"Unknown layer role {role!r}; use one of {', '.join(LAYER_ROLES)}.")
+        layer = self.role_layers().get(role)
+        return None if layer is None else self.at(layer)
 
     def at(self, layer: str | None = None) -> LayerResults:
         """The results at ``layer`` (a layer key of the study); the first layer, the model's last map by default."""
