@@ -62,6 +62,20 @@ def beside(ours: pd.DataFrame, reference: pd.DataFrame, same_setting: bool) -> p
     return pd.concat(parts, axis=1)
 
 
+def table1_beside(ours: pd.DataFrame, same_setting: bool) -> pd.DataFrame:
+    """Table 1 of a study (:meth:`~gradcam_study.study.LayerResults.table1`) beside the paper's (:func:`beside`)."""
+    return beside(ours, table1(), same_setting)
+
+
+def table2_beside(ours: pd.DataFrame, same_setting: bool) -> pd.DataFrame:
+    """Table 2 of a study (:meth:`~gradcam_study.study.LayerResults.table2`) beside the paper's, one row per pair
+    and statistic (``mean``, ``std``), one column group per score kind (:func:`beside`)."""
+    long_ours = ours.stack(level=1, future_stack=True)
+    long_paper = table2().stack(level=1, future_stack=True)
+    long_ours.index.names = long_paper.index.names = ["methods", "statistic"]
+    return beside(long_ours, long_paper, same_setting)
+
+
 def styled_beside(frame: pd.DataFrame, digits: int = 3):
     """A :func:`beside` table for display (identifiers labelled): our values with ``digits`` decimals, the paper's
     with the 2 it states, an en dash where a value is missing."""
