@@ -35,12 +35,13 @@ def audit(*rows: dict[str, object]) -> pd.DataFrame:
 
 
 def statistics(low: float, high: float, equivalent: bool = True) -> pd.DataFrame:
-    """A ``LayerResults.statistics`` frame with Grad-CAM++ against Grad-CAM+ (and another pair as a decoy)."""
-    pair = {"first": "grad_cam_plus_plus", "second": "grad_cam_plus", "kind": "pre_softmax", "images": 21,
+    """A ``LayerResults.statistics`` frame with Grad-CAM++ against Grad-CAM+ (and other rows as decoys)."""
+    pair = {"methods": "grad_cam_plus_plus/grad_cam_plus", "score": "pre_softmax", "images": 21,
             "relative_performance": (low + high) / 2, "ci_low": low, "ci_high": high, "equivalent": equivalent,
             "tost_p_value": 0.013}
-    decoy = {**pair, "second": "grad_cam", "ci_low": 2.0, "ci_high": 3.0}
-    return pd.DataFrame([decoy, pair, {**pair, "kind": "post_softmax", "ci_low": 2.0, "ci_high": 3.0}])
+    decoy = {**pair, "methods": "grad_cam_plus_plus/grad_cam", "ci_low": 2.0, "ci_high": 3.0}
+    post = {**pair, "score": "post_softmax", "ci_low": 2.0, "ci_high": 3.0}
+    return pd.DataFrame([decoy, pair, post]).set_index(["methods", "score"])
 
 
 # --- tables ------------------------------------------------------------------------------------------------------
@@ -167,9 +168,13 @@ def test_audit_scope_describes_the_subset_and_the_versions() -> None:
                      "versions": "absent (not installed)"}
 
 
-def test_compat_sentence_reports_the_correlation_and_its_provenance() -> None:
-    sentence = L.compat_sentence(6, "_blocks.15", 0.999996, provenance="profile quick")
-    assert sentence == (
-        "On image 6 at _blocks.15, the Pearson correlation of `GradCAMPlus`'s heatmap with the package's Grad-CAM+ "
+def test_compat_sentence_reports_the_correlation_and_its_provenance(synthetic_results) -> None:
+    results, _ = synthetic_results
+    sentence = L.compat_sentence(results, 2, 0.999996)
+    assert sentence.startswith(
+        "On image 2 at features.3, the Pearson correlation of `GradCAMPlus`'s heatmap with the package's Grad-CAM+ "
         "heatmap, both upsampled to the image, is 1.00000 (the two upsample with different bilinear kernels; at "
-        "feature-map resolution they agree to 1e-5).\n\n*profile quick*")
+        "feature-map resolution they agree to 1e-5).\n\n*")
+    assert "image 2, the typical one, of the 4 images kept at threshold 0.5" in sentence and sentence.endswith("*")
+    missing = L.compat_sentence(results, 2, None, "not installed (pip install grad-cam==1.5.7)")
+    assert missing == "pytorch-grad-cam is not installed (pip install grad-cam==1.5.7): the example did not run."

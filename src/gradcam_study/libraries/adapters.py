@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..capture import capture_layers, hookable
+from ..capture import ScoreKind, capture_layers, hookable
 from ..methods import class_activation_map, grad_cam_plus_plus_weights, grad_cam_weights
 from ..presentation.labels import METHOD_LABELS
 from .matching import MatchReport
 
 #: The score every library is asked to explain: the target class's logit.
-SCORE_KIND = "pre_softmax"
+SCORE_KIND: ScoreKind = "pre_softmax"
 
 
 @dataclass(frozen=True)

@@ -186,13 +186,13 @@ def audit_layer(
     targets = torch.tensor(frame["label"].tolist(), dtype=torch.long)
     inputs = classifier.normalise(pixels).contiguous(memory_format=torch.channels_last).to(classifier.device)
     targets = targets.to(classifier.device)
-    activations, gradients = [], []
+    activation_parts, gradient_parts = [], []
     for start in range(0, len(images), batch_size):
         part = slice(start, start + batch_size)
         captured = capture_layers(classifier.network, [results.layer], inputs[part], targets[part], (SCORE_KIND,))
-        activations.append(captured.activations[results.layer].double().cpu())
-        gradients.append(captured.gradients[results.layer][SCORE_KIND].double().cpu())
-    activations, gradients = torch.cat(activations), torch.cat(gradients)
+        activation_parts.append(captured.activations[results.layer].double().cpu())
+        gradient_parts.append(captured.gradients[results.layer][SCORE_KIND].double().cpu())
+    activations, gradients = torch.cat(activation_parts), torch.cat(gradient_parts)
     stored = {m: frame[log_prob_column(SCORE_KIND, m)].to_numpy() for m in ("grad_cam_plus_plus", "grad_cam_plus")}
     records = []
     for library in libraries.values():

@@ -13,12 +13,15 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..methods import pair_id
 from ..methods.candidates import CANDIDATES, REFERENCE_FORMULA, is_eq9
 from ..presentation.formats import finite_or_dash, interval, p_equals, significant
 from ..presentation.labels import METHOD_LABELS, layer_label
+from ..study.config import DEFAULT_THRESHOLD
+from ..study.results import LayerResults
 from ..study.verdicts import EQUIVALENCE_MARGIN, interval_verdict
 from .adapters import LIBRARIES, SCORE_KIND, Library
-from .audit import AUDITED_METHODS
+from .audit import AUDITED_METHODS, audit_provenance
 from .matching import HEATMAP_TOLERANCE, MATCH_TOLERANCE
 
 
@@ -194,10 +197,9 @@ def findings(audits: Mapping[str, pd.DataFrame]) -> list[str]:
 
 
 def pair_statistics(statistics: pd.DataFrame, first: str, second: str, kind: str) -> pd.Series:
-    """The row of a :meth:`~gradcam_study.study.LayerResults.statistics` frame for ``first`` against ``second``
-    (method identifiers) with ``kind`` maps: the one place this module reads that frame's layout."""
-    chosen = (statistics["first"] == first) & (statistics["second"] == second) & (statistics["kind"] == kind)
-    return statistics[chosen].iloc[0]
+    """The row of a :meth:`~gradcam_study.study.LayerResults.statistics` frame (indexed by pair identifier and score
+    kind) for ``first`` against ``second`` with ``kind`` maps: the one place this module reads that frame's layout."""
+    return statistics.loc[(pair_id(first, second), kind)]
 
 
 def study_verdicts(statistics: Mapping[str, pd.DataFrame]) -> dict[str, tuple[str, str]]:
@@ -287,22 +289,24 @@ def audit_scope(
 
 
 def compat_sentence(
-    image: int, layer: str, agreement: float | None, missing: str | None = None, provenance: str | None = None
+    results: LayerResults, image: int, agreement: float | None, missing: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> str:
-    """Markdown: how closely ``gradcam_study.compat.GradCAMPlus``'s upsampled heatmap of ``image`` at ``layer``
-    correlates with the package's Grad-CAM+ (``agreement``, a Pearson correlation), with the ``provenance`` caption
-    in italics under it; or, where pytorch-grad-cam is ``missing`` (its :meth:`Library.missing` sentence), that the
-    example did not run.
+    """Markdown: how closely ``gradcam_study.compat.GradCAMPlus``'s upsampled heatmap of ``image`` at
+    ``results.layer`` correlates with the package's Grad-CAM+ (``agreement``, a Pearson correlation), with the
+    image's provenance in italics under it; or, where pytorch-grad-cam is ``missing`` (its :meth:`Library.missing`
+    sentence), that the example did not run.
 
-    >>> compat_sentence(6, "_blocks.15", None, "not installed (pip install grad-cam==1.5.7)")
+    >>> compat_sentence(None, 6, None, "not installed (pip install grad-cam==1.5.7)")
     'pytorch-grad-cam is not installed (pip install grad-cam==1.5.7): the example did not run.'
     """
     if missing is not None or agreement is None:
         return f"pytorch-grad-cam is {missing}: the example did not run."
-    sentence = (f"On image {image} at {layer_label(layer)}, the Pearson correlation of `GradCAMPlus`'s heatmap with the "
-                f"package's Grad-CAM+ heatmap, both upsampled to the image, is {finite_or_dash(agreement, 5)} (the two "
-                "upsample with different bilinear kernels; at feature-map resolution they agree to 1e-5).")
-    return sentence + (f"\n\n*{provenance}*" if provenance else "")
+    provenance = audit_provenance(results, [image], threshold, subset=f"image {image}, the typical one,")
+    return (f"On image {image} at {layer_label(results.layer)}, the Pearson correlation of `GradCAMPlus`'s heatmap "
+            f"with the package's Grad-CAM+ heatmap, both upsampled to the image, is {finite_or_dash(agreement, 5)} (the "
+            "two upsample with different bilinear kernels; at feature-map resolution they agree to 1e-5)."
+            f"\n\n*{provenance.caption(score_kind=SCORE_KIND, kept=1)}*")
 
 
 __all__ = [
