@@ -263,11 +263,15 @@ def layer_label(key: str) -> str:
     return f"{name} ({tap})" if tap else name
 
 
+# Imported last: the tap parses layer keys with TappedLayer, defined above.
+from .tap import InputTap, hookable
+
 __all__ = [
     "ALL_SCORE_KINDS",
     "SCORE_KIND_LABELS",
     "layer_label",
     "Capture",
+    "InputTap",
     "LayerCaptures",
     "SCORE_KINDS",
     "ScoreKind",
@@ -277,6 +281,7 @@ __all__ = [
     "capture",
     "capture_layers",
     "class_scores",
+    "hookable",
     "layer_choices",
     "resolve_layer",
     "resolve_layers",

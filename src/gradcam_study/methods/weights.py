@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-_SPATIAL = (-2, -1)
+#: The axes of a ``B x K x H x W`` tensor that run over the positions of one feature map (the sums over ``ij``).
+SPATIAL_AXES = (-2, -1)
 
 
 def grad_cam_weights(activations: Tensor, gradients: Tensor) -> Tensor:
@@ -23,25 +24,34 @@ def grad_cam_weights(activations: Tensor, gradients: Tensor) -> Tensor:
     ``activations`` is unused; it is taken so that every method has the same signature.
     """
     del activations
-    return gradients.mean(dim=_SPATIAL)
+    return gradients.mean(dim=SPATIAL_AXES)
 
 
 def grad_cam_plus_weights(activations: Tensor, gradients: Tensor) -> Tensor:
     r"""Grad-CAM+ weights, eq. (3): :math:`w_k = \frac{1}{Z}\sum_{ij} \mathrm{ReLU}(\partial Y / \partial A^k_{ij})`."""
     del activations
-    return gradients.clamp(min=0).mean(dim=_SPATIAL)
+    return gradients.clamp(min=0).mean(dim=SPATIAL_AXES)
 
 
 def _activation_sums(activations: Tensor) -> Tensor:
     """``sum_ab A^k_ab`` broadcast back over the spatial grid (``B x K x 1 x 1``)."""
-    return activations.sum(dim=_SPATIAL, keepdim=True)
+    return activations.sum(dim=SPATIAL_AXES, keepdim=True)
 
 
-def _safe_ratio(numerator: Tensor, denominator: Tensor, defined: Tensor) -> Tensor:
-    """``numerator / denominator`` where ``defined`` and the denominator is non-zero, else 0.
+def safe_ratio(numerator: Tensor, denominator: Tensor, defined: Tensor) -> Tensor:
+    r"""``numerator / denominator`` where ``defined`` and the denominator is non-zero, else 0 (elementwise,
+    broadcast as torch does).
+
+    .. math::
+        r = \begin{cases} n / d & \text{defined and } d \ne 0 \\ 0 & \text{otherwise} \end{cases}
 
     The division happens on a denominator with the undefined entries replaced by 1, so
     neither the value nor its gradient can become NaN or Inf there.
+
+    >>> import torch
+    >>> numerator, denominator = torch.tensor([1.0, 1.0, 1.0]), torch.tensor([2.0, 0.0, 4.0])
+    >>> safe_ratio(numerator, denominator, torch.tensor([True, True, False])).tolist()   # d = 0; not defined
+    [0.5, 0.0, 0.0]
     """
     defined = defined & (denominator != 0)
     safe_denominator = torch.where(defined, denominator, torch.ones_like(denominator))
@@ -69,7 +79,7 @@ def grad_cam_plus_plus_alphas(activations: Tensor, gradients: Tensor, epsilon: f
     activations, gradients, dtype = activations.double(), gradients.double(), gradients.dtype
     squared = gradients.pow(2)
     denominator = 2 * squared + _activation_sums(activations) * squared * gradients + epsilon
-    return _safe_ratio(squared, denominator, gradients != 0).to(dtype)
+    return safe_ratio(squared, denominator, gradients != 0).to(dtype)
 
 
 def grad_cam_plus_plus_alphas_divided(activations: Tensor, gradients: Tensor) -> Tensor:
@@ -81,7 +91,7 @@ def grad_cam_plus_plus_alphas_divided(activations: Tensor, gradients: Tensor) ->
     :math:`\alpha = 0` where :math:`g = 0` (as eq. (9) gives) and where the denominator is 0.
     """
     denominator = 2 + alpha_denominator_terms(activations, gradients)
-    return _safe_ratio(torch.ones_like(denominator), denominator, gradients != 0)
+    return safe_ratio(torch.ones_like(denominator), denominator, gradients != 0)
 
 
 def alpha_denominator_terms(activations: Tensor, gradients: Tensor) -> Tensor:
@@ -107,7 +117,7 @@ def general_base_alphas(activations: Tensor, gradients: Tensor, base: float = ma
     activations, gradients, dtype = activations.double(), gradients.double(), gradients.dtype
     squared = gradients.pow(2)
     denominator = 2 * squared + math.log(base) * _activation_sums(activations) * squared * gradients
-    return _safe_ratio(squared, denominator, gradients != 0).to(dtype)
+    return safe_ratio(squared, denominator, gradients != 0).to(dtype)
 
 
 def grad_cam_plus_plus_weights(activations: Tensor, gradients: Tensor, epsilon: float = 0.0) -> Tensor:
@@ -119,7 +129,7 @@ def grad_cam_plus_plus_weights(activations: Tensor, gradients: Tensor, epsilon: 
     ``epsilon`` is passed to :func:`grad_cam_plus_plus_alphas`.
     """
     alphas = grad_cam_plus_plus_alphas(activations, gradients, epsilon)
-    return (alphas * gradients.clamp(min=0)).sum(dim=_SPATIAL)
+    return (alphas * gradients.clamp(min=0)).sum(dim=SPATIAL_AXES)
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,7 @@ CONSTANT_WITHIN_MAPS_RTOL = 1e-6
 
 def within_map_spread(gradients: Tensor) -> Tensor:
     """Per image (``B x K x H x W``), the largest spread max - min of the gradient within one feature map."""
-    return (gradients.amax(dim=_SPATIAL) - gradients.amin(dim=_SPATIAL)).amax(dim=1)
+    return (gradients.amax(dim=SPATIAL_AXES) - gradients.amin(dim=SPATIAL_AXES)).amax(dim=1)
 
 
 def constant_within_maps(gradients: Tensor, rtol: float = CONSTANT_WITHIN_MAPS_RTOL) -> Tensor:
