@@ -177,7 +177,7 @@ def test_the_key_fingerprints_the_code_that_computes_results(tmp_path: Path) -> 
     assert source_fingerprint(copy) == source_fingerprint(package)
     # ... an edited method changes it.
     weights = copy / "methods" / "weights.py"
-    edited = weights.read_text().replace("return gradients.mean(dim=_SPATIAL)", "return 2 * gradients.mean(dim=_SPATIAL)")
+    edited = weights.read_text().replace("return gradients.mean(dim=SPATIAL_AXES)", "return 2 * gradients.mean(dim=SPATIAL_AXES)")
     assert edited != weights.read_text()
     weights.write_text(edited)
     assert source_fingerprint(copy) != source_fingerprint(package)

@@ -17,6 +17,7 @@ from .heatmap import class_activation_map, min_max_normalise, upsample
 from .pixelwise import hires_cam, layer_cam
 from .weights import (
     CONSTANT_WITHIN_MAPS_RTOL,
+    SPATIAL_AXES,
     NonZeroAlphas,
     alpha_denominator_terms,
     constant_within_maps,
@@ -27,6 +28,7 @@ from .weights import (
     grad_cam_plus_weights,
     grad_cam_weights,
     nonzero_alphas,
+    safe_ratio,
     within_map_spread,
 )
 
@@ -73,6 +75,8 @@ __all__ = [
     "pair_id",
     "pair_methods",
     "CONSTANT_WITHIN_MAPS_RTOL",
+    "SPATIAL_AXES",
+    "safe_ratio",
     "HeatmapFunction",
     "METHODS",
     "PAPER_METHODS",
