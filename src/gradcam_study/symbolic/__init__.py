@@ -5,35 +5,37 @@ being compared with their simplified difference; chapter 3 of the book displays 
 asserts them.
 """
 
+from gradcam_study.symbolic.objections import (
+    AlphaSolution,
+    BaseChangesAlphas,
+    ConstantTreatedAsConstantAnalogue,
+    LinearTermInvariance,
+    UnderdeterminedSystem,
+    base_changes_alphas,
+    constant_treated_as_constant_analogue,
+    linear_term_invariance,
+    underdetermined_system,
+)
 from gradcam_study.symbolic.statements import (
     SMALL_LAYER,
-    AlphaSolution,
     AlphasFromExponentialScore,
-    BaseChangesAlphas,
     Comparison,
-    ConstantTreatedAsConstantAnalogue,
     DerivativeOfEq6,
     DerivativeOfEq6VaryingAlphas,
     HalfAlphasMakeGcPlus,
     Layer,
-    LinearTermInvariance,
     ScoreThroughAlphas,
-    UnderdeterminedSystem,
     Unit,
     Witness,
     alphas_from_exponential_score,
-    base_changes_alphas,
     compare,
-    constant_treated_as_constant_analogue,
     derivative_of_eq6,
     derivative_of_eq6_varying_alphas,
     half_alphas_make_gc_plus,
     latex,
-    linear_term_invariance,
     min_max_normalise,
     relu,
     score_through_alphas,
-    underdetermined_system,
 )
 
 __all__ = [
