@@ -25,11 +25,6 @@ from .audit import AUDITED_METHODS, audit_provenance
 from .matching import HEATMAP_TOLERANCE, MATCH_TOLERANCE
 
 
-def _significant_or_dash(value: float | None, digits: int = 2) -> str:
-    """``value`` with ``digits`` significant digits, or an en dash where it is not a number (as
-    :func:`~gradcam_study.presentation.formats.finite_or_dash` does with decimals)."""
-    return "–" if value is None or not math.isfinite(value) else significant(float(value), digits)
-
 
 def _tolerance(row: pd.Series) -> float:
     return MATCH_TOLERANCE if row["compared"] == "weights" else HEATMAP_TOLERANCE
@@ -73,11 +68,11 @@ def formula_table(audit: pd.DataFrame) -> pd.DataFrame:
             "class": row["class"],
             "version": row["version"] or "–",
             "formula (best match)": _formula_text(row),
-            "residual": _significant_or_dash(row.get("residual")) if ok else "–",
+            "residual": finite_or_dash(row.get("residual"), 2, significant) if ok else "–",
             "also matches": ", ".join(CANDIDATES[c].label for c in row["matches"].split(", ") if c and c != row["formula"])
             if ok else "–",
             "compared": row["compared"] if ok else "–",
-            "its A and g vs the package's": _significant_or_dash(row.get("capture_deviation")) if ok else "–",
+            "its A and g vs the package's": finite_or_dash(row.get("capture_deviation"), 2, significant) if ok else "–",
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.names = ["library", "method"]
@@ -94,9 +89,9 @@ def performance_table(audit: pd.DataFrame, method: str = "grad_cam_plus_plus") -
             continue
         ok = row["status"] == "ok"
         entry = {
-            "largest relative weight deviation from eq. 9": _significant_or_dash(row.get("deviation")) if ok else row["status"],
-            "largest deviation after fitting a factor per image": _significant_or_dash(row.get("deviation_up_to_factor")) if ok else "–",
-            "largest heatmap difference": _significant_or_dash(row.get("heatmap_deviation")) if ok else "–",
+            "largest relative weight deviation from eq. 9": finite_or_dash(row.get("deviation"), 2, significant) if ok else row["status"],
+            "largest deviation after fitting a factor per image": finite_or_dash(row.get("deviation_up_to_factor"), 2, significant) if ok else "–",
+            "largest heatmap difference": finite_or_dash(row.get("heatmap_deviation"), 2, significant) if ok else "–",
             "median heatmap correlation with eq. 9": finite_or_dash(row.get("median_correlation"), 4) if ok else "–",
         }
         for suffix, against in (("", "eq. 9's Grad-CAM++"), ("_vs_grad_cam_plus", "Grad-CAM+")):

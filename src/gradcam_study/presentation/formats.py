@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..study.verdicts import P_VALUE_FLOOR
 
@@ -82,9 +82,16 @@ def p_equals(p: float, digits: int = 2) -> str:
 
 
 
-def finite_or_dash(value: float, digits: int = 3) -> str:
-    """``value`` with ``digits`` decimals, or an en dash where it is not a number (no NaN in a table)."""
-    return "–" if value is None or not math.isfinite(value) else decimals(value, digits)
+def finite_or_dash(value: float | None, digits: int = 3, style: Callable[[float, int], str] | None = None) -> str:
+    """``value`` printed by ``style`` (default :func:`decimals`) with ``digits``, or an en dash where it is missing or
+    not a number (no NaN in a table).
+
+    >>> finite_or_dash(float("nan")), finite_or_dash(0.000123, 2, significant)
+    ('–', '0.00012')
+    """
+    if value is None or not math.isfinite(value):
+        return "–"
+    return (style or decimals)(value, digits)
 
 
 
