@@ -363,12 +363,56 @@ __all__ = [
     "score_conclusion",
     "score_findings",
     "score_relative_performance",
+    "score_values",
     "score_yardsticks",
+    "sanity_values",
     "step_label",
     "vulnerability_findings",
     "vulnerability_summary",
     "vulnerability_table",
 ]
+
+
+def sanity_values(results: SanityResults) -> dict[str, str]:
+    """The facts of the sanity checks that the chapter's prose quotes, formatted for its glue keys: the image count
+    and the data set's, the size the maps are compared at, the seed, the seconds per image and step, the device,
+    and the declared criterion with its minimum number of images.
+
+    >>> sanity_values(sanity_checks())["dependence-criterion"] == str(DEPENDENCE_CRITERION)   # doctest: +SKIP
+    True
+    """
+    return {
+        "sanity-images": str(len(results.images)),
+        "sanity-total": str(results.total_images),
+        "sanity-size": str(results.config.similarity_size),
+        "sanity-seed": str(results.config.seed),
+        "sanity-step-seconds": f"{results.step_seconds_per_image:.2f}",
+        "sanity-device": results.device,
+        "dependence-criterion": str(DEPENDENCE_CRITERION),
+        "sanity-min-images": str(MIN_IMAGES),
+    }
+
+
+def score_values(results: SanityResults, scores: StudyResults, threshold: float = DEFAULT_THRESHOLD) -> dict[str, str]:
+    """The facts of the score comparison (``scores``, :func:`score_choice_study`) and of the logit shift
+    (``results``) that the chapter's prose quotes, formatted for its glue keys.
+
+    >>> score_values(sanity_checks(), score_choice_study())["score-layer"]   # doctest: +SKIP
+    '_avg_pooling:input'
+    """
+    last = scores.at()
+    return {
+        "score-images": str(len(scores.images)),
+        "score-total": str(scores.provenance.total),
+        "score-kept": str(len(last.kept(threshold))),
+        "score-threshold": str(threshold),
+        "score-layer": last.provenance.layer,
+        "identical-tolerance": f"{IDENTICAL_TOLERANCE:g}",
+        "shift-scale": f"{results.config.shift_scale:g}",
+        "shift-channel": str(results.config.shift_channel),
+        "shift-layer": results.config.shift_layer,
+        "sanity-images-scores": str(len(results.images)),
+    }
 
 
 def prepare_book(profile_name: str | None = None, *, progress: bool = True, report=print) -> dict[str, str]:
