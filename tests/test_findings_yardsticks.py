@@ -115,7 +115,9 @@ def test_the_win_table_prints_each_pair_both_ways(results) -> None:
 def test_pixel_wise_pairs_are_read_with_labels(results) -> None:
     table = pixel_wise_table(results, threshold=0.0)
     assert ("HiResCAM vs Grad-CAM", "pre-softmax") in table.index
-    assert table.loc[("HiResCAM vs Grad-CAM", "pre-softmax"), "heatmaps"] == "identical"
+    # At the pooling input HiResCAM draws Grad-CAM's maps (8 images: too few for a verdict word).
+    assert table.loc[("HiResCAM vs Grad-CAM", "pre-softmax"), "median correlation"] == "1.000"
+    assert table.loc[("HiResCAM vs Grad-CAM", "pre-softmax"), "heatmaps"].startswith("no verdict")
     assert pixel_wise_reading({"last": results}, threshold=0.0).startswith(
         "At _avg_pooling (input) (last map): HiResCAM vs Grad-CAM: pre-softmax ")
 

@@ -363,6 +363,8 @@ __all__ = [
     "score_conclusion",
     "score_findings",
     "score_relative_performance",
+    "example_image",
+    "example_note",
     "score_values",
     "score_yardsticks",
     "sanity_values",
@@ -371,6 +373,23 @@ __all__ = [
     "vulnerability_summary",
     "vulnerability_table",
 ]
+
+
+def example_image(results: SanityResults, threshold: float = DEFAULT_THRESHOLD) -> int:
+    """By rule, the image whose heatmaps the chapter draws along the cascade: the first of the example images whose
+    true class has a probability above ``threshold``, else the first example."""
+    probability = results.images.set_index("image")["probability"]
+    return next((image for image in results.example_images if probability.loc[image] > threshold),
+                results.example_images[0])
+
+
+def example_note(name: str, threshold: float = DEFAULT_THRESHOLD) -> str:
+    """The caption's note on the example image ``name`` (:func:`example_image`).
+
+    >>> example_note("n01_x.JPEG", 0.5)
+    'image n01_x.JPEG, the first of the subset whose true class has a probability above 0.5'
+    """
+    return f"image {name}, the first of the subset whose true class has a probability above {threshold}"
 
 
 def sanity_values(results: SanityResults) -> dict[str, str]:
