@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..capture import ScoreKind
 from ..data import class_name
 from ..methods import METHOD_PAIRS, PLUS_PAIR_ID
 from ..models import model_spec
@@ -333,7 +334,7 @@ def depth_facts(depth: StudyResults, places: Mapping[str, DepthPlace],
     }
 
 
-def sign_table(summary: pd.DataFrame, layers: Mapping[str, LayerResults], kind: str) -> pd.DataFrame:
+def sign_table(summary: pd.DataFrame, layers: Mapping[str, LayerResults], kind: ScoreKind) -> pd.DataFrame:
     """:func:`sweep_table` of :data:`SIGN_COLUMNS`, with a column that says at how many images the gradient is
     constant within every feature map of each layer (``layers``: the sweep's settings by label)."""
     table = sweep_table(summary, kind, SIGN_COLUMNS)
@@ -353,7 +354,7 @@ def partner_layer(places: Mapping[str, DepthPlace], name: str) -> str:
                 name)
 
 
-def worst_images(results: LayerResults, threshold: float = DEFAULT_THRESHOLD, kind: str = "pre_softmax",
+def worst_images(results: LayerResults, threshold: float = DEFAULT_THRESHOLD, kind: ScoreKind = "pre_softmax",
                  count: int = 2) -> list[int]:
     """By rule: the ``count`` kept images on which Grad-CAM++ does worst against Grad-CAM+ (smallest per-image
     log ratio), then the median one."""

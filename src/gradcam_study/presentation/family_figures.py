@@ -7,6 +7,7 @@ Nothing here computes a heatmap.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -47,7 +48,7 @@ def grad_cam_steps_figure(pixels: Tensor, activations: Tensor, weights: Tensor, 
     shown = shown_feature_maps(activations, weights)
 
     figure = plt.figure(figsize=(PAGE_WIDTH, 6.4), layout="constrained")
-    rows = figure.subfigures(3, 1, height_ratios=[1.0, 1.05, 1.25])
+    rows: Any = figure.subfigures(3, 1, height_ratios=[1.0, 1.05, 1.25])  # three subfigures, one per step
     top = rows[0].subplots(1, 5)
     top[0].imshow(as_image(pixels))
     top[0].set_title(f"image: {class_label}", fontsize=8)
