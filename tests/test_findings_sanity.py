@@ -107,3 +107,32 @@ def test_the_conclusion_paragraph_follows_the_verdicts() -> None:
     assert expected in text
     few = readings.sanity_conclusion(made(FINAL, undefined=IMAGES - readings.MIN_IMAGES + 1))
     assert "no verdict is given" in few and "pass" not in few
+
+
+def test_the_facts_the_chapters_quote_are_read_from_the_results() -> None:
+    from types import SimpleNamespace
+
+    results = made(FINAL)
+    facts = readings.sanity_values(results)
+    assert facts["sanity-images"] == str(IMAGES) and facts["sanity-total"] == "1000"
+    assert facts["sanity-step-seconds"] == "0.10" and facts["sanity-device"] == "cpu"
+    assert facts["dependence-criterion"] == str(readings.DEPENDENCE_CRITERION)
+    kept = pd.DataFrame(index=range(7))
+    last = SimpleNamespace(kept=lambda threshold: kept.iloc[: 7 if threshold < 0.5 else 3],
+                           provenance=SimpleNamespace(layer="_avg_pooling (input)"))
+    scores = SimpleNamespace(images=pd.DataFrame(index=range(10)), provenance=SimpleNamespace(total=1000),
+                             at=lambda: last)
+    values = readings.score_values(results, scores, threshold=0.6)
+    assert values["score-kept"] == "3" and values["score-threshold"] == "0.6" and values["score-images"] == "10"
+    assert values["identical-tolerance"] == f"{readings.IDENTICAL_TOLERANCE:g}"
+    assert values["shift-layer"] == results.config.shift_layer and values["sanity-images-scores"] == str(IMAGES)
+
+
+def test_the_example_image_is_the_first_above_the_threshold() -> None:
+    import dataclasses
+
+    results = made(FINAL)
+    images = results.images.assign(probability=[0.1 if i == 3 else 0.9 for i in range(IMAGES)])
+    results = dataclasses.replace(results, images=images, example_images=[3, 5])
+    assert readings.example_image(results, 0.5) == 5
+    assert readings.example_image(results, 0.95) == 3  # none above: the first example

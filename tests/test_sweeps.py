@@ -12,8 +12,7 @@ from gradcam_study import book
 from gradcam_study.study import StudyConfig, run_study
 from gradcam_study.models import model_spec
 from gradcam_study.study.analysis import UNITS_COLUMN, alpha_column
-from gradcam_study.study.sweeps import NON_NEGATIVE, SIGNED, DepthPlace, decide, depth_places, layer_summary, sweep_summary, worst_setting
-from gradcam_study.findings.sweeps import SIGN_COLUMNS, depth_or_sign, sweep_findings, sweep_table
+from gradcam_study.study.sweeps import NON_NEGATIVE, SIGNED, DepthPlace, decide, depth_places, layer_summary
 from test_study import small_folder  # noqa: F401  (fixture)
 
 
@@ -56,18 +55,6 @@ def test_after_a_relu_no_positive_gradient_alpha_leaves_zero_one(two_layers) -> 
         assert per_layer[(kind, "positive_outside_share")] == 0 and per_layer[(kind, "outside_weight_share")] == 0
     images = two_layers.at("_avg_pooling:input").images
     assert (images[alpha_column("pre_softmax", "positive_gradient_units")] > 0).all()
-
-
-def test_sweep_table_and_findings(two_layers) -> None:
-    summary = sweep_summary({layer: two_layers.at(layer) for layer in two_layers.layers}, threshold=0.0)
-    assert summary["position"].max() == 1
-    table = sweep_table(summary, "pre_softmax")
-    assert table.index.tolist() == ["_blocks.15", "_avg_pooling:input"]
-    assert table.columns[0] == "Grad-CAM++ vs Grad-CAM" and table.iloc[0, 0].count("[") == 1
-    text = sweep_findings(summary)
-    assert text.count("With pre-softmax maps") == 1 and text.count("With post-softmax maps") == 1
-    assert "2 layers" in text and "nan" not in text.lower()
-    assert not any("nan" in str(cell).lower() for cell in sweep_table(summary, "post_softmax").to_numpy().ravel())
 
 
 def test_depth_layers_run_from_the_input_side_to_the_last_map() -> None:
@@ -138,52 +125,3 @@ def test_depth_places_split_stages_by_sign() -> None:
     assert places["_avg_pooling (input)"].depth_label == "last map" and len(places) == 15
     vgg = depth_places(model_spec("vgg16"), model_spec("vgg16").stages)
     assert vgg["features.3"] == DepthPlace(1, NON_NEGATIVE) and vgg["features.29"].map == "last_map"
-
-
-def _depth_summary(signed_equivalent: list[bool], nonnegative_equivalent: list[bool]) -> pd.DataFrame:
-    """A hand-made depth summary: one stage per entry, GC++/GC+ equivalent or far from 1 at each map."""
-    rows = []
-    for stage, (signed, nonneg) in enumerate(zip(signed_equivalent, nonnegative_equivalent), start=1):
-        for kind_of_map, ok in ((SIGNED, signed), (NON_NEGATIVE, nonneg)):
-            setting = f"s{stage}-{kind_of_map}"
-            value = 1.0 if ok else 0.3
-            rows.append(_rp(setting, value, value * 0.99, value * 1.01, 0.5 if ok else 1e-9, 1e-9 if ok else 0.9,
-                            stage=stage, map=kind_of_map))
-            for quantity, share in (("positive_outside_share", 0.0 if kind_of_map == NON_NEGATIVE else 0.01),
-                                    ("outside_weight_share", 0.0 if kind_of_map == NON_NEGATIVE else 0.15)):
-                rows.append({"setting": setting, "kind": "pre_softmax", "pair": "", "quantity": quantity,
-                             "value": share, "stage": stage, "map": kind_of_map, "kept": 50})
-    return decide(pd.DataFrame(rows))
-
-
-def test_depth_or_sign_reads_which_maps_break_down() -> None:
-    by_sign = depth_or_sign(_depth_summary([True, False, False], [True, True, True]))
-    assert "follows the sign of the activations, not depth" in by_sign and "at 1 of the 3 signed" in by_sign
-    assert "(2 of 2 shown equivalent)" in by_sign and "differ at 2 signed and 0 non-negative maps" in by_sign
-    assert "at 3 of the 3 non-negative" in by_sign and "farthest from 1 at s2-signed (0.300 [0.297, 0.303])" in by_sign
-    assert "no alpha at a positive gradient lies outside [0, 1]" in by_sign and "median 15.0%" in by_sign
-    assert "follows depth, not sign" in depth_or_sign(_depth_summary([True, False], [True, False]))
-    assert "neither depth nor sign alone" in depth_or_sign(_depth_summary([False, False], [False, True]))
-    assert "neither depth nor sign is shown to break" in depth_or_sign(_depth_summary([True], [True]))
-    assert worst_setting(_depth_summary([True, False], [True, True])) == "s2-signed"
-    # Maps neither shown equivalent nor shown different do not count as a breakdown: too few images decide nothing.
-    undecided = _depth_summary([False, False], [True, True])
-    undecided.loc[undecided["setting"] == "s1-signed", "verdict"] = "not distinguishable"
-    assert "follows the sign" in depth_or_sign(undecided) and "at the one stage where" in depth_or_sign(undecided)
-    undecided.loc[undecided["setting"] == "s2-signed", "verdict"] = "not distinguishable"
-    assert "neither depth nor sign is shown to break" in depth_or_sign(undecided)
-    only_nonnegative = _depth_summary([True], [True])
-    only_nonnegative = only_nonnegative[only_nonnegative["map"] == NON_NEGATIVE]
-    assert "cannot be separated" in depth_or_sign(only_nonnegative)
-
-
-def test_a_depth_table_goes_by_stage_signed_map_first() -> None:
-    summary = _depth_summary([True, False], [True, True])
-    table = sweep_table(summary, "pre_softmax")
-    assert table.index.tolist() == [("stage 1", "s1-signed"), ("stage 1", "s1-non_negative"),
-                                    ("stage 2", "s2-signed"), ("stage 2", "s2-non_negative")]
-    assert table["activations"].tolist()[:2] == ["signed (block output)", "non-negative"]
-    assert table.loc[("stage 1", "s1-signed"), "Grad-CAM++ vs Grad-CAM+"].endswith("equivalent")
-    assert table.loc[("stage 2", "s2-signed"), "Grad-CAM++ vs Grad-CAM+"].endswith("worse")
-    sign = sweep_table(summary, "pre_softmax", SIGN_COLUMNS)
-    assert sign.loc[("stage 2", "s2-signed"), "positive-gradient alphas outside [0, 1]"] == "1.0%"

@@ -188,6 +188,33 @@ def study_times(profile_name: str | None = None) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("study")
 
 
+def this_build(profile_name: str | None = None) -> str:
+    """What this build of the book reads, as lines of text: the profile and its description, the data set, the
+    device, the package version, and per book study its key, model, image count and layers. Read back from the
+    cache, like :func:`study_times`.
+
+    >>> print(this_build())   # doctest: +SKIP
+    profile:     quick
+    ...
+    """
+    from . import __version__
+
+    active = profile(settings.profile_name(profile_name))
+    lines = [
+        f"profile:     {active.name}",
+        f"description: {active.description}",
+        f"data set:    {settings.configured_data_dir() or active.dataset_label + ' (fetched into the cache)'}",
+        f"device:      {settings.device(default=active.device)}",
+        f"package:     gradcam_study {__version__}",
+    ]
+    for planned in book_studies(profile_name):
+        found = planned.run(name=profile_name)
+        layers = ", ".join(layer_label(layer) for layer in found.layers)
+        lines.append(f"study {planned.name}: key {found.key}, {found.config.model}, {len(found.images)} images, "
+                     f"layers {layers}")
+    return "\n".join(lines)
+
+
 def prepare(
     profile_name: str | None = None,
     *,
@@ -223,4 +250,4 @@ def prepare(
 
 
 __all__ = ["ALIASES", "ARCHITECTURES", "BookStudy", "architecture_settings", "architecture_studies", "book_studies", "depth_layers",
-           "depth_settings", "prepare", "preview_overrides", "study", "study_times"]
+           "depth_settings", "prepare", "preview_overrides", "study", "study_times", "this_build"]

@@ -11,4 +11,5 @@ on the result (better, worse, alike), the tables beside the paper's, the headlin
 - :mod:`.sweeps`: the depth and architecture sweeps as tables and sentences.
 - :mod:`.yardsticks`: the yardsticks as sentences.
 - :mod:`.sanity`: the sanity checks and the choice of score as tables and sentences.
+- :mod:`.family`: the Grad-CAM family chapter's live examples (the images, the composite, eq. (9) against eq. (13)).
 """

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..presentation.formats import percent
 from ..presentation.labels import label
 from ..presentation.tables import YARDSTICK_UNITS
 from ..study.verdicts import (
     ABOUT_HALF_SHARE,
     DEPENDENCE_CRITERION,
     EQUIVALENCE_MARGIN,
+    EQUIVALENCE_MARGINS,
     IDENTICAL_CORRELATION,
     IDENTICAL_TOLERANCE,
     MIN_IMAGES_FOR_VERDICT,
@@ -28,11 +30,13 @@ from ..study.verdicts import (
 )
 
 
-def criteria():
+def criteria() -> pd.DataFrame:
     """Every declared criterion (rows, keyed by the constant's name): its value, what it decides, and its source
-    (the constant in this module), for the book's section "How verdicts are decided"."""
+    (the constant in :mod:`gradcam_study.study.verdicts`), for the book's section "How verdicts are decided".
 
-
+    >>> criteria().loc["MIN_IMAGES_FOR_VERDICT", "value"] == MIN_IMAGES_FOR_VERDICT
+    True
+    """
     rows = [
         ("SIGNIFICANCE_LEVEL", SIGNIFICANCE_LEVEL, "level of every test and of every interval (95% intervals)"),
         ("MIN_IMAGES_FOR_VERDICT", MIN_IMAGES_FOR_VERDICT,
@@ -68,4 +72,35 @@ def criteria():
     ).set_index("criterion")
 
 
-__all__ = ["criteria"]
+def criteria_table():
+    """:func:`criteria` as the analysis plan prints it: values in the shortest form (``f"{value:g}"``) that
+    still tells them apart, text as it is."""
+    return criteria().style.format(lambda v: f"{v:g}" if isinstance(v, float) else v)
+
+
+def plan_values() -> dict[str, str]:
+    """The criteria the analysis plan quotes in its prose, formatted for its glue keys (``plan-level``,
+    ``plan-margin``, ``plan-bound-<yardstick>``, ...): percentages as percentages, the rest in their shortest form.
+
+    >>> plan_values()["plan-min-images"] == str(MIN_IMAGES_FOR_VERDICT)
+    True
+    """
+    return {
+        "plan-level": percent(SIGNIFICANCE_LEVEL, 0),
+        "plan-confidence": percent(1 - SIGNIFICANCE_LEVEL, 0),
+        "plan-min-images": str(MIN_IMAGES_FOR_VERDICT),
+        "plan-strict-margin": percent(STRICT_EQUIVALENCE_MARGIN, 0),
+        "plan-margin": percent(EQUIVALENCE_MARGIN, 0),
+        "plan-margins": ", ".join(percent(m, 1) for m in EQUIVALENCE_MARGINS),
+        "plan-rounding": f"{ROUNDING_LOG_RATIO:g}",
+        "plan-zero-method": WILCOXON_ZERO_METHOD,
+        "plan-p-floor": f"{P_VALUE_FLOOR:g}",
+        "plan-identical-correlation": f"{IDENTICAL_CORRELATION:.7f}",
+        "plan-top-share": percent(TOP_SHARE, 0),
+        "plan-overlap": f"{NEARLY_EQUAL_OVERLAP:g}",
+        "plan-correlation": f"{NEARLY_EQUAL_CORRELATION:g}",
+        **{f"plan-bound-{name}": f"{bound:g}" for name, bound in PRACTICAL_BOUNDS.items()},
+    }
+
+
+__all__ = ["criteria", "criteria_table", "plan_values"]

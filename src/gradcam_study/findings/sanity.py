@@ -363,12 +363,75 @@ __all__ = [
     "score_conclusion",
     "score_findings",
     "score_relative_performance",
+    "example_image",
+    "example_note",
+    "score_values",
     "score_yardsticks",
+    "sanity_values",
     "step_label",
     "vulnerability_findings",
     "vulnerability_summary",
     "vulnerability_table",
 ]
+
+
+def example_image(results: SanityResults, threshold: float = DEFAULT_THRESHOLD) -> int:
+    """By rule, the image whose heatmaps the chapter draws along the cascade: the first of the example images whose
+    true class has a probability above ``threshold``, else the first example."""
+    probability = results.images.set_index("image")["probability"]
+    return next((image for image in results.example_images if probability.loc[image] > threshold),
+                results.example_images[0])
+
+
+def example_note(name: str, threshold: float = DEFAULT_THRESHOLD) -> str:
+    """The caption's note on the example image ``name`` (:func:`example_image`).
+
+    >>> example_note("n01_x.JPEG", 0.5)
+    'image n01_x.JPEG, the first of the subset whose true class has a probability above 0.5'
+    """
+    return f"image {name}, the first of the subset whose true class has a probability above {threshold}"
+
+
+def sanity_values(results: SanityResults) -> dict[str, str]:
+    """The facts of the sanity checks that the chapter's prose quotes, formatted for its glue keys: the image count
+    and the data set's, the size the maps are compared at, the seed, the seconds per image and step, the device,
+    and the declared criterion with its minimum number of images.
+
+    >>> sanity_values(sanity_checks())["dependence-criterion"] == str(DEPENDENCE_CRITERION)   # doctest: +SKIP
+    True
+    """
+    return {
+        "sanity-images": str(len(results.images)),
+        "sanity-total": str(results.total_images),
+        "sanity-size": str(results.config.similarity_size),
+        "sanity-seed": str(results.config.seed),
+        "sanity-step-seconds": f"{results.step_seconds_per_image:.2f}",
+        "sanity-device": results.device,
+        "dependence-criterion": str(DEPENDENCE_CRITERION),
+        "sanity-min-images": str(MIN_IMAGES),
+    }
+
+
+def score_values(results: SanityResults, scores: StudyResults, threshold: float = DEFAULT_THRESHOLD) -> dict[str, str]:
+    """The facts of the score comparison (``scores``, :func:`score_choice_study`) and of the logit shift
+    (``results``) that the chapter's prose quotes, formatted for its glue keys.
+
+    >>> score_values(sanity_checks(), score_choice_study())["score-layer"]   # doctest: +SKIP
+    '_avg_pooling:input'
+    """
+    last = scores.at()
+    return {
+        "score-images": str(len(scores.images)),
+        "score-total": str(scores.provenance.total),
+        "score-kept": str(len(last.kept(threshold))),
+        "score-threshold": str(threshold),
+        "score-layer": last.provenance.layer,
+        "identical-tolerance": f"{IDENTICAL_TOLERANCE:g}",
+        "shift-scale": f"{results.config.shift_scale:g}",
+        "shift-channel": str(results.config.shift_channel),
+        "shift-layer": results.config.shift_layer,
+        "sanity-images-scores": str(len(results.images)),
+    }
 
 
 def prepare_book(profile_name: str | None = None, *, progress: bool = True, report=print) -> dict[str, str]:

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..capture import ScoreKind
+from ..data import class_name
 from ..methods import METHOD_PAIRS, PLUS_PAIR_ID
+from ..models import model_spec
 from ..presentation.formats import decimals, interval, listing
-from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, pair_label
-from ..study.verdicts import EQUIVALENCE_MARGIN, NEARLY_EQUAL_CORRELATION
-from ..study.sweeps import LAST_MAP, NON_NEGATIVE, SIGNED, DepthPlace
+from ..presentation.labels import (
+    METHOD_LABELS,
+    SCORE_KIND_LABELS,
+    layer_label,
+    pair_label,
+)
+from ..study.config import DEFAULT_THRESHOLD
+from ..study.results import LayerResults, StudyResults
+from ..study.sweeps import LAST_MAP, NON_NEGATIVE, PLUS_PAIR, SIGNED, DepthPlace
+from ..study.verdicts import EQUIVALENCE_MARGIN, NEAR_HALF, NEARLY_EQUAL_CORRELATION
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..models import Classifier
 
 _PLUS = PLUS_PAIR_ID
 
@@ -26,7 +42,7 @@ QUANTITIES: dict[str, str] = {
     "share_ratio_above_two": "images with ratio > 2",
     "median_correlation": "median r, GC++ and GC+ maps",
     "negative_activation_share": "negative activations",
-    "share_near_half": "alphas within 0.03 of 1/2",
+    "share_near_half": f"alphas within {NEAR_HALF:g} of 1/2",
     "share_outside_units": "alphas outside [0, 1], share of units",
     "positive_outside_share": "positive-gradient alphas outside [0, 1]",
     "outside_weight_share": "GC++ weight mass they carry (median image)",
@@ -289,5 +305,107 @@ def depth_or_sign(summary: pd.DataFrame) -> str:
     return "\n\n".join(paragraphs)
 
 
-__all__ = ["FIGURE_QUANTITIES", "MAP_LABELS", "PERFORMANCE_COLUMNS", "QUANTITIES", "SIGN_COLUMNS", "depth_or_sign",
-           "sweep_findings", "sweep_table"]
+def depth_facts(depth: StudyResults, places: Mapping[str, DepthPlace],
+                threshold: float = DEFAULT_THRESHOLD) -> dict[str, str]:
+    """What the depth chapter's prose quotes about its study, formatted for its glue keys: the model, how many
+    layers (signed and non-negative) of how many stages, the last map, the images (analysed, in the data set,
+    kept at ``threshold``), and the declared criteria its figure draws (the equivalence margin, the correlation of
+    nearly equal heatmaps, the distance from 1/2 of an alpha near 1/2).
+
+    >>> facts = depth_facts(book.study("depth"), places)   # doctest: +SKIP
+    >>> facts["depth-near-half"]                             # doctest: +SKIP
+    '0.03'
+    """
+    spec = model_spec(depth.config.model)
+    return {
+        "depth-model": depth.config.model,
+        "depth-layer-count": str(len(places)),
+        "depth-stage-count": str(len(spec.stages)),
+        "depth-last-map": layer_label(spec.layer),
+        "depth-images": str(len(depth.images)),
+        "depth-total": str(depth.provenance.total or len(depth.images)),
+        "depth-kept": str(len(depth.at().kept(threshold))),
+        "depth-threshold": str(threshold),
+        "depth-signed-count": str(sum(place.map == SIGNED for place in places.values())),
+        "depth-nonnegative-count": str(sum(place.map == NON_NEGATIVE for place in places.values())),
+        "depth-near-half": f"{NEAR_HALF:g}",
+        "equivalence-margin": f"{EQUIVALENCE_MARGIN:.0%}",
+        "nearly-equal-correlation": str(NEARLY_EQUAL_CORRELATION),
+    }
+
+
+def sign_table(summary: pd.DataFrame, layers: Mapping[str, LayerResults], kind: ScoreKind) -> pd.DataFrame:
+    """:func:`sweep_table` of :data:`SIGN_COLUMNS`, with a column that says at how many images the gradient is
+    constant within every feature map of each layer (``layers``: the sweep's settings by label)."""
+    table = sweep_table(summary, kind, SIGN_COLUMNS)
+    table.insert(1, "gradient constant within maps",
+                 [f"{layers[name].gradient_constant_share(kind):.0%} of images" for _, name in table.index])
+    return table
+
+
+def partner_layer(places: Mapping[str, DepthPlace], name: str) -> str:
+    """The other map at the depth of ``name`` (its stage's signed output or non-negative map), or ``name`` itself
+    where the stage has only one.
+
+    >>> partner_layer({"a": DepthPlace(1, SIGNED), "b": DepthPlace(1, NON_NEGATIVE)}, "a")
+    'b'
+    """
+    return next((other for other, place in places.items() if place.stage == places[name].stage and other != name),
+                name)
+
+
+def worst_images(results: LayerResults, threshold: float = DEFAULT_THRESHOLD, kind: ScoreKind = "pre_softmax",
+                 count: int = 2) -> list[int]:
+    """By rule: the ``count`` kept images on which Grad-CAM++ does worst against Grad-CAM+ (smallest per-image
+    log ratio), then the median one."""
+    log_ratio = pd.Series(results.log_relative_performance(kind, *PLUS_PAIR, threshold),
+                          index=results.kept(threshold).index).sort_values()
+    return [*log_ratio.index[:count], log_ratio.index[len(log_ratio) // 2]]
+
+
+def ratio_figure(results: LayerResults, name: str, place: DepthPlace, images: Sequence[int],
+                 threshold: float = DEFAULT_THRESHOLD, classifier: Classifier | None = None) -> Figure:
+    """The paper's three pre-softmax heatmaps of ``images`` (kept images of the study) at the layer of ``results``
+    (``name`` at ``place`` of a depth sweep), one row per image titled with its class and its ratio of Grad-CAM++
+    to Grad-CAM+."""
+    from ..explain import explain, load_pixels
+    from ..presentation.plots import heatmap_grid
+
+    classifier = classifier or results.load_classifier()
+    kept = results.kept(threshold)
+    labels = [int(kept.loc[image, "label"]) for image in images]
+    pixels = load_pixels(classifier, [results.image_path(image) for image in images])
+    explanation = explain(classifier, pixels, labels, score_kind="pre_softmax", layer=results.layer)
+    ratios = pd.Series(results.log_relative_performance("pre_softmax", *PLUS_PAIR, threshold), index=kept.index)
+    titles = [f"{class_name(label)}\nGC++/GC+ = {np.exp(ratios[image]):.3g}" for label, image in zip(labels, images)]
+    figure = heatmap_grid(explanation, titles)
+    figure.suptitle(f"{name} ({place.depth_label}, {place.map.replace('_', '-')})", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def architecture_table(summary: pd.DataFrame, studies: Mapping[str, StudyResults], kind: str) -> pd.DataFrame:
+    """The architecture sweep for one score kind (:func:`sweep_table` of the performance columns and the sign
+    columns the figure draws), with each model's top-1 on the compared images and its input size first."""
+    columns = (*PERFORMANCE_COLUMNS, *(column for column in SIGN_COLUMNS if column[0] in FIGURE_QUANTITIES))
+    top1 = {
+        name: f"{(study.images['predicted'] == study.images['label']).mean():.1%} ({model_spec(name).crop} px)"
+        for name, study in studies.items()
+    }
+    table = sweep_table(summary, kind, columns)
+    table.insert(0, "top-1 (input)", [top1[setting.split(" at ")[0]] for setting in table.index])
+    return table
+
+
+def left_out_note(left_out: Sequence[str]) -> str:
+    """Why models are missing from the architecture comparison, or that none is.
+
+    >>> left_out_note([])
+    "Every registered model's weights are present."
+    """
+    return " ".join(left_out) if left_out else "Every registered model's weights are present."
+
+
+__all__ = ["FIGURE_QUANTITIES", "MAP_LABELS", "PERFORMANCE_COLUMNS", "QUANTITIES", "SIGN_COLUMNS", "architecture_table",
+           "depth_facts", "depth_or_sign", "left_out_note", "partner_layer", "ratio_figure", "sign_table",
+           "sweep_findings", "sweep_table", "worst_images"]

@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 
 from ..capture import ScoreKind
-from ..presentation.formats import decimals, listing, percent, ratio
-from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, label
+from .. import paper
+from ..methods import METHOD_PAIRS, PIXEL_WISE_PAIRS
+from ..presentation.formats import decimals, interval, listing, percent, ratio
+from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, label, layer_label
 from ..presentation.tables import YARDSTICK_DECIMALS
 from ..study import verdicts
 from ..study.config import DEFAULT_THRESHOLD
-from ..study.results import HIGHER_IS_BETTER, YARDSTICKS, LayerResults, verdict_column
-from ..study.verdicts import PRACTICAL_BOUNDS, SHOWN_MARGINS, Verdict, verdict_words
+from ..study.results import HIGHER_IS_BETTER, YARDSTICKS, LayerResults, StudyResults, verdict_column
+from ..study.verdicts import MIN_IMAGES_FOR_VERDICT, NEARLY_EQUAL_OVERLAP, PRACTICAL_BOUNDS, SHOWN_MARGINS, Verdict, verdict_words
 from ..study.yardsticks import head_to_head, paired_comparison
 
 
@@ -256,5 +258,153 @@ def overview(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_TH
     return answer + f" Best (alone, or equal at the printed precision), by yardstick — {best}."
 
 
-__all__ = ["overview", "pair_finding", "relative_performance_reading", "standing", "winners", "winners_finding",
-           "yardstick_findings"]
+#: The layers the chapter on yardsticks compares, by its key for each: the role the layer plays in the study
+#: (:meth:`~gradcam_study.study.StudyResults.role_layers`) and how the chapter names it.
+CHAPTER_ROLES: dict[str, tuple[str, str]] = {"last": ("last_map", "last map"), "inner": ("inner_signed", "inner layer")}
+
+
+def chapter_settings(study: StudyResults) -> dict[str, LayerResults]:
+    """The study's layers the chapter compares (:data:`CHAPTER_ROLES`), by the chapter's key (``"last"``, and
+    ``"inner"`` where the model has an inner layer)."""
+    found = {key: study.at_role(role) for key, (role, _) in CHAPTER_ROLES.items()}
+    return {key: results for key, results in found.items() if results is not None}
+
+
+def setting_names(settings: Mapping[str, LayerResults]) -> dict[str, str]:
+    """How the chapter names each of its settings: the layer and its role, ``"_blocks.15 (inner layer)"``."""
+    return {key: f"{layer_label(results.layer)} ({CHAPTER_ROLES[key][1]})" for key, results in settings.items()}
+
+
+def chapter_facts(study: StudyResults, settings: Mapping[str, LayerResults],
+                  threshold: float = DEFAULT_THRESHOLD) -> dict[str, str]:
+    """What the chapter's prose quotes, formatted for its glue keys: the model, the layers, the images and those
+    kept, the threshold, the images the curves are drawn on, the minimum for a verdict and the practical bounds,
+    and the name of each setting (``layer-last``, ``layer-inner``; "no inner layer" where there is none)."""
+    names = setting_names(settings)
+    last = settings["last"]
+    return {
+        "yardsticks-model": study.config.model,
+        "yardsticks-layers": " and ".join(names.values()),
+        "yardsticks-images": str(len(study.images)),
+        "yardsticks-kept": str(len(last.kept(threshold))),
+        "yardsticks-threshold": str(threshold),
+        "yardsticks-curve-note": last.curve_note(threshold),
+        "yardsticks-min-images": str(MIN_IMAGES_FOR_VERDICT),
+        "nearly-equal-criterion": str(NEARLY_EQUAL_OVERLAP),
+        "yardsticks-bounds": ", ".join(f"{label(y)} ±{bound:g}" for y, bound in PRACTICAL_BOUNDS.items()),
+        **{f"layer-{key}": names.get(key, "no inner layer") for key in CHAPTER_ROLES},
+    }
+
+
+def findings_by_kind(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD) -> str:
+    """:func:`yardstick_findings` of every score kind, as Markdown: a bold heading per kind, then its list."""
+    named = dict(zip(setting_names(settings).values(), settings.values()))
+    kinds = settings["last"].score_kinds
+    return "\n\n".join(f"**{SCORE_KIND_LABELS[kind].capitalize()} maps.**\n\n"
+                         + yardstick_findings(named, kind, threshold) for kind in kinds)
+
+
+def win_pairs_table(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The Win % of each pair of Table 1 and of the pixel-wise pairs, both ways, and the ties, per score kind, as
+    printed: the first's Win % with its bootstrap 95% interval, the second's, the ties (one decimal)."""
+    parts = {kind: results.win_table(kind, threshold, pairs=METHOD_PAIRS + PIXEL_WISE_PAIRS)
+             for kind in results.score_kinds}
+    table = pd.concat(parts, names=["score"]).reset_index()
+    return pd.DataFrame({
+        "score": [SCORE_KIND_LABELS[kind] for kind in table["score"]],
+        "methods (first vs second)": [label(pair) for pair in table["methods"]],
+        "Win % of the first [95% CI]": [interval(row.win_first, row.low, row.high, 1, number=decimals)
+                                        for row in table.itertuples()],
+        "Win % of the second": [decimals(value, 1) for value in table["win_second"]],
+        "ties %": [decimals(value, 1) for value in table["ties"]],
+    }).set_index(["score", "methods (first vs second)"])
+
+
+def hires_reading(results: LayerResults, name: str, threshold: float = DEFAULT_THRESHOLD) -> str:
+    """Where the gradient is constant within every map of every image (pre-softmax), HiResCAM draws Grad-CAM's maps
+    up to rounding: a sentence on what Win % makes of two such methods; elsewhere nothing (``""``)."""
+    if results.gradient_constant_share("pre_softmax") != 1:
+        return ""
+    wins = results.win_table("pre_softmax", threshold, pairs=(("hires_cam", "grad_cam"),)).iloc[0]
+    similar = results.heatmap_similarity(threshold, pairs=(("hires_cam", "grad_cam"),)).iloc[0]
+    closeness = (f"At {name}, where the gradient is constant within every feature map, HiResCAM and "
+                 f"Grad-CAM draw the same maps up to rounding (median correlation "
+                 f"{decimals(similar['median_correlation'], 6)}, pre-softmax)")
+    if wins["win_first"] + wins["win_second"] > 0:
+        return (f"Win % counts directions, not sizes. {closeness}, yet HiResCAM wins on {decimals(wins['win_first'], 1)}% "
+                f"of the images and Grad-CAM on {decimals(wins['win_second'], 1)}%: between maps this close, who wins an "
+                "image is decided by rounding, and the verdict is \"identical\", not a win for either.")
+    return f"{closeness}, and they tie on every image: neither wins against the other."
+
+
+def pixel_wise_table(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The pixel-wise pairs (:data:`~gradcam_study.methods.PIXEL_WISE_PAIRS`) by relative performance, per score
+    kind, as printed: its bootstrap 95% interval, the median log ratio, the verdicts at the shown margins, the median
+    top-pixel overlap and correlation of the two heatmaps and their verdict."""
+    statistics = results.statistics(threshold, pairs=PIXEL_WISE_PAIRS)
+    similarity = results.heatmap_similarity(threshold, pairs=PIXEL_WISE_PAIRS)
+    table = pd.DataFrame({
+        "relative performance [95% CI]": [interval(row.relative_performance, row.ci_low, row.ci_high)
+                                          for row in statistics.itertuples()],
+        label("median_log_ratio"): [f"{value:.2g}" for value in statistics["median_log_ratio"]],
+        **{label(verdict_column(m)): [verdict_words(v, METHOD_LABELS[a], METHOD_LABELS[b]) for v, a, b in
+                                      zip(statistics[verdict_column(m)], statistics["first"], statistics["second"])]
+           for m in SHOWN_MARGINS},
+        label("median_overlap"): [decimals(value, 2) for value in similarity["median_overlap"]],
+        label("median_correlation"): [decimals(value) for value in similarity["median_correlation"]],
+        "heatmaps": [verdict_words(v) for v in similarity["verdict"]],
+    }, index=statistics.index)
+    table.index = pd.MultiIndex.from_tuples([(label(pair), label(kind)) for pair, kind in table.index],
+                                            names=statistics.index.names)
+    return table
+
+
+def pixel_wise_reading(settings: Mapping[str, LayerResults], threshold: float = DEFAULT_THRESHOLD) -> str:
+    """Per setting, :func:`relative_performance_reading` of the pixel-wise pairs: ``"At <layer> (last map): ...."``."""
+    names = setting_names(settings)
+    return " ".join(
+        f"At {names[key]}: {relative_performance_reading(results.statistics(threshold, pairs=PIXEL_WISE_PAIRS))}."
+        for key, results in settings.items()
+    )
+
+
+#: The Grad-CAM++ paper's yardsticks that the chapter sets beside this build's, in its order.
+PAPER_YARDSTICKS = ("average_drop", "increase_in_confidence", "win_percent")
+
+
+def beside_grad_cam_plus_plus_paper(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Grad-CAM++ and Grad-CAM under the Grad-CAM++ paper's three yardsticks, pre-softmax: this build's values
+    (Win % being each one's wins over the other) beside the paper's (:func:`gradcam_study.paper.grad_cam_plus_plus_yardsticks`),
+    a reference from another setting."""
+    comparison = paired_comparison(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam", threshold)
+    reference = paper.grad_cam_plus_plus_yardsticks()
+    rows = []
+    for yardstick in reference.columns:
+        for method in reference.index:
+            value = comparison.loc[yardstick, "first_value" if method == "grad_cam_plus_plus" else "second_value"]
+            rows.append({
+                "yardstick": label(yardstick),
+                "method": METHOD_LABELS[method],
+                "this build": decimals(value, 1),
+                f"Grad-CAM++ paper ({paper.GRAD_CAM_PLUS_PLUS_SETTING}: another setting)":
+                    decimals(reference.loc[method, yardstick], 2),
+            })
+    return pd.DataFrame(rows).set_index(["yardstick", "method"])
+
+
+def against_grad_cam(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) -> dict[str, str | float]:
+    """How Grad-CAM++ stands against Grad-CAM under the Grad-CAM++ paper's three yardsticks, pre-softmax
+    (``standings``: clauses joined by semicolons, :func:`standing`), and the share of images, in %, that Win %
+    counts as ties (``ties``)."""
+    comparison = paired_comparison(results, "pre_softmax", "grad_cam_plus_plus", "grad_cam", threshold)
+    duel = comparison.loc["win_percent"]
+    return {
+        "standings": "; ".join(standing(comparison, y, "grad_cam") for y in PAPER_YARDSTICKS),
+        "ties": float(100 - duel["first_value"] - duel["second_value"]),
+    }
+
+
+__all__ = ["CHAPTER_ROLES", "PAPER_YARDSTICKS", "against_grad_cam", "beside_grad_cam_plus_plus_paper",
+           "chapter_facts", "chapter_settings", "findings_by_kind", "hires_reading", "overview", "pair_finding",
+           "pixel_wise_reading", "pixel_wise_table", "relative_performance_reading", "setting_names", "standing",
+           "win_pairs_table", "winners", "winners_finding", "yardstick_findings"]

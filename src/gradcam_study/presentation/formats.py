@@ -35,13 +35,16 @@ def ratio(value: float, digits: int = 3) -> str:
     return decimals(value, places)
 
 
-def interval(value: float, low: float, high: float, digits: int = 3) -> str:
-    """``"0.995 [0.993, 0.997]"``: a relative performance and its interval, each with :func:`ratio`.
+def interval(value: float, low: float, high: float, digits: int = 3,
+             number: Callable[[float, int], str] | None = None) -> str:
+    """``"0.995 [0.993, 0.997]"``: a value and its interval, each with ``number`` (default :func:`ratio`, for a
+    relative performance; :func:`decimals` for a percentage).
 
-    >>> interval(1.084, 1.0004, 1.195)
-    '1.084 [1.0004, 1.195]'
+    >>> interval(1.084, 1.0004, 1.195), interval(38.09, 19.04, 57.14, 1, number=decimals)
+    ('1.084 [1.0004, 1.195]', '38.1 [19.0, 57.1]')
     """
-    return f"{ratio(value, digits)} [{ratio(low, digits)}, {ratio(high, digits)}]"
+    number = number or ratio
+    return f"{number(value, digits)} [{number(low, digits)}, {number(high, digits)}]"
 
 
 def listing(items: Iterable[str]) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .formats import decimals, p_value, ratio, significant
 from ..study.verdicts import verdict_words
-from .labels import METHOD_LABELS, label, labelled
+from .labels import METHOD_LABELS, STUDY_TIME_LABELS, label, labelled
 
 
 def labelled_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,5 +105,16 @@ def statistics_table(frame):
 
 
 
+def study_times_table(times: pd.DataFrame):
+    """:func:`gradcam_study.book.study_times` for display: columns labelled (``STUDY_TIME_LABELS``), seconds
+    without decimals, images per second to two.
+
+    >>> study_times_table(book.study_times())   # doctest: +SKIP
+    """
+    return times.rename(columns=STUDY_TIME_LABELS).style.format(
+        {"time (s)": "{:.0f}", "images per second": "{:.2f}", "compiling (s)": "{:.0f}"}
+    )
+
+
 __all__ = ["COUNT_IDENTIFIERS", "SHARE_IDENTIFIERS", "YARDSTICK_DECIMALS", "YARDSTICK_UNITS", "labelled_frame",
-           "statistics_table", "styled_summary", "yardstick_table"]
+           "statistics_table", "study_times_table", "styled_summary", "yardstick_table"]
