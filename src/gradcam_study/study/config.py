@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -280,6 +281,6 @@ def study_key(config: StudyConfig, images: list[LabelledImage], root: Path, devi
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def with_overrides(config: StudyConfig, **overrides: object) -> StudyConfig:
+def with_overrides(config: StudyConfig, **overrides: Any) -> StudyConfig:
     """``config`` with the given fields replaced, ignoring overrides that are ``None``."""
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
