@@ -44,6 +44,7 @@ WEIGHTS_HELP = ("a member of a torchvision classifier's weights enum (e.g. IMAGE
                 "none for random weights (any model)")
 
 
+# A name in gives a name out: explain's --model has a default, so its model name is a str.
 @overload
 def model_and_weights(model: str, weights: str | None) -> tuple[str, bool | None]: ...
 @overload
