@@ -265,7 +265,7 @@ def layer_label(key: str) -> str:
 
 
 # Imported last: the tap parses layer keys with TappedLayer, defined above.
-from .tap import InputTap, hookable
+from .tap import InputTap, hookable  # noqa: E402 (a circular import: tap needs TappedLayer, above)
 
 __all__ = [
     "ALL_SCORE_KINDS",
