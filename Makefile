@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The settings are kept in lab-settings/, which tests/test_browser.py gives the JupyterLab it starts.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: test book pdf lab clean-book rehearse-paper
+.PHONY: test lint book pdf lab clean-book rehearse-paper
 
 # pip shows its own progress (downloading torch is the longest step on a machine without it).
 $(STAMP): requirements.txt pyproject.toml
@@ -17,8 +17,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP)
+# The lint and type gate first (seconds), then the tests; pyproject.toml says how strict each check is.
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 
 # First the studies the chapters read, with a progress bar each, into the cache the chapters then read back;
 # a changed study key removes the chapters' execution cache, so that they rerun. Then the book, in which numbered

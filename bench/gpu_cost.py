@@ -106,12 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     everyone = frozenset(range(count))
 
     def pipeline(curves: frozenset[int]) -> Callable[[Tensor, Tensor, Tensor], object]:
-        return lambda p, l, i: analyse_batch(classifier, [LAYER], p, l, i, config.score_kinds, config.alpha_sample_size,
-                                             curves, args.curve_steps, config.methods)
+        return lambda pixels, labels, indices: analyse_batch(
+            classifier, [LAYER], pixels, labels, indices, config.score_kinds, config.alpha_sample_size, curves,
+            args.curve_steps, config.methods)
 
-    def bound(p: Tensor, l: Tensor, _i: Tensor) -> object:
-        inputs = classifier.normalise(p.to(device)).contiguous(memory_format=torch.channels_last)
-        return capture_layers(classifier.network, [LAYER], inputs, l.to(device), SCORE_KINDS)
+    def bound(pixels: Tensor, labels: Tensor, _indices: Tensor) -> object:
+        inputs = classifier.normalise(pixels.to(device)).contiguous(memory_format=torch.channels_last)
+        return capture_layers(classifier.network, [LAYER], inputs, labels.to(device), SCORE_KINDS)
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.processor() or 'CPU'}, " \
         f"{torch.get_num_threads()} threads"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import imagenet_sample  # noqa: F401  (fixture)
 from gradcam_study.cli import main
 from test_study import small_folder  # noqa: F401  (fixture)
 

@@ -17,7 +17,7 @@ from gradcam_study.metrics import (
 )
 
 Y = np.array([0.8, 0.5, 0.4, 0.9])  # on the images
-O = np.array([0.2, 0.6, 0.4, 0.45])  # on the explanation maps
+O = np.array([0.2, 0.6, 0.4, 0.45])  # on the explanation maps  # noqa: E741 (the Grad-CAM++ paper's O^c_i)
 
 
 def test_average_drop_is_the_mean_clipped_relative_drop_in_percent() -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from conftest import imagenet_sample  # noqa: F401  (fixture)
-
 from gradcam_study.explain import explain
 from gradcam_study.methods import METHODS, normalised_heatmaps
 from gradcam_study.models import load_classifier

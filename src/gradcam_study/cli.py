@@ -12,11 +12,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import overload
 
 import pandas as pd
 
 from . import __version__, settings
-from .capture import SCORE_KINDS
+from .capture import SCORE_KINDS, ScoreKind
 from .presentation.labels import label, layer_label
 from .presentation.formats import p_value, percent
 from .presentation.tables import labelled_frame, yardstick_table
@@ -43,6 +44,11 @@ WEIGHTS_HELP = ("a member of a torchvision classifier's weights enum (e.g. IMAGE
                 "none for random weights (any model)")
 
 
+# A name in gives a name out: explain's --model has a default, so its model name is a str.
+@overload
+def model_and_weights(model: str, weights: str | None) -> tuple[str, bool | None]: ...
+@overload
+def model_and_weights(model: str | None, weights: str | None) -> tuple[str | None, bool | None]: ...
 def model_and_weights(model: str | None, weights: str | None) -> tuple[str | None, bool | None]:
     """The model name a study or explanation takes, and whether its weights are loaded (None: the default), from
     ``--model`` and ``--weights``: ``torchvision:resnet18`` and ``IMAGENET1K_V1`` make
@@ -285,7 +291,7 @@ def _explain(arguments: argparse.Namespace) -> int:
     from .capture import resolve_layers
 
     resolve_layers(classifier.network, [layer])
-    score_kind = f"{arguments.score}_softmax"
+    score_kind: ScoreKind = "pre_softmax" if arguments.score == "pre" else "post_softmax"
     arguments.out.mkdir(parents=True, exist_ok=True)
     written, skipped = 0, 0
     for path in arguments.images:

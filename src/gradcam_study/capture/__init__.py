@@ -55,7 +55,7 @@ class TappedLayer:
             raise ValueError(f"Empty layer name in {key!r}; write a dotted module name such as 'features.29'.")
         if tap and tap not in TAPS:
             raise ValueError(f"Unknown tap {tap!r} in {key!r}; write '<name>' for the output or '<name>:input'.")
-        return cls(name, tap or "output")  # type: ignore[arg-type]
+        return cls(name, tap or "output")
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,9 @@ def capture(
         name = next((n for n, m in model.named_modules() if m is layer), None)
         if name is None:
             raise ValueError("The layer module is not part of the model.")
-        layer = name
-    key = TappedLayer(layer, tap).key
+    else:
+        name = layer
+    key = TappedLayer(name, tap).key
     return capture_layers(model, [key], inputs, targets, score_kinds).layer(key)
 
 
@@ -264,7 +265,7 @@ def layer_label(key: str) -> str:
 
 
 # Imported last: the tap parses layer keys with TappedLayer, defined above.
-from .tap import InputTap, hookable
+from .tap import InputTap, hookable  # noqa: E402 (a circular import: tap needs TappedLayer, above)
 
 __all__ = [
     "ALL_SCORE_KINDS",

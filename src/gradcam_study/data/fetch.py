@@ -144,6 +144,7 @@ def download(
         offset = 0
 
     hasher = hashlib.sha256()
+    total: int | None
     if offset:
         _hash_file(part, hasher.update)
     if response is None:

@@ -58,7 +58,8 @@ MEASURES = ("spearman", "spearman_absolute", "ssim")
 #: The experiments: cascading randomisation (from the head down) and one stage at a time.
 EXPERIMENTS = ("cascading", "independent")
 #: The pairs of score kinds whose heatmaps :attr:`SanityResults.kinds` compares.
-KIND_PAIRS = (("pre_softmax", "post_softmax"), ("post_softmax", "log_softmax"), ("pre_softmax", "log_softmax"))
+KIND_PAIRS: tuple[tuple[ScoreKind, ScoreKind], ...] = (
+    ("pre_softmax", "post_softmax"), ("post_softmax", "log_softmax"), ("pre_softmax", "log_softmax"))
 #: The shift's layer and map: the model's last map (the input of its pooling layer), its first map.
 SHIFT_LAYER = "_avg_pooling:input"
 
@@ -405,7 +406,8 @@ def _compute(config: SanityConfig, root: Path, images: list, device: torch.devic
     pd.concat(similarity, ignore_index=True).to_csv(partial / "similarity.csv.gz", index=False)
     pd.concat(vulnerability, ignore_index=True).to_csv(partial / "vulnerability.csv.gz", index=False)
     pd.concat(kinds, ignore_index=True).to_csv(partial / "kinds.csv.gz", index=False)
-    np.savez_compressed(partial / "examples.npz", **{k: np.concatenate(v) for k, v in examples.items()})
+    arrays = {k: np.concatenate(v) for k, v in examples.items()}
+    np.savez_compressed(partial / "examples.npz", allow_pickle=False, **arrays)
     example_ids_found = [row["image"] for row in image_rows if row["image"] in example_ids]
     (partial / "meta.json").write_text(json.dumps({
         "seconds": time.perf_counter() - started, "device": str(device), "skipped": skipped,

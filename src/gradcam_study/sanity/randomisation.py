@@ -139,6 +139,14 @@ def first_block(spec: ModelSpec, stages: Sequence[str]) -> int | None:
     return min(blocks) if blocks else _block_index(spec.stages[-1])
 
 
+def _blocks(network: nn.Module) -> nn.ModuleList:
+    """EfficientNet-Lite's ``_blocks``, typed (an attribute of an ``nn.Module`` reads as ``Tensor | Module``)."""
+    blocks = network.get_submodule("_blocks")
+    if not isinstance(blocks, nn.ModuleList):
+        raise TypeError(f"{type(network).__name__}._blocks is a {type(blocks).__name__}, not a ModuleList of blocks.")
+    return blocks
+
+
 class FromBlock(nn.Module):
     """EfficientNet-Lite's forward pass from the input of block ``start`` on: the remaining blocks, the head, pooling
     and the classifier, sharing the network's modules under their names (``"_blocks.15"``, ``"_avg_pooling"``), so
@@ -148,9 +156,9 @@ class FromBlock(nn.Module):
 
     def __init__(self, network: nn.Module, start: int):
         super().__init__()
-        self._blocks = network._blocks
-        self._conv_head, self._bn1, self._swish = network._conv_head, network._bn1, network._swish
-        self._avg_pooling, self._dropout, self._fc = network._avg_pooling, network._dropout, network._fc
+        self._blocks = _blocks(network)
+        self._conv_head, self._bn1, self._swish, self._avg_pooling, self._dropout, self._fc = (
+            network.get_submodule(name) for name in ("_conv_head", "_bn1", "_swish", "_avg_pooling", "_dropout", "_fc"))
         self.start = start
 
     def forward(self, x: Tensor) -> Tensor:
@@ -166,9 +174,10 @@ def run_blocks(network: nn.Module, x: Tensor, start: int | None, stop: int) -> T
     """The activations entering block ``stop``, from ``x`` entering block ``start`` (None: ``x`` is the network's
     input, and the stem runs first), without gradients (EfficientNet-Lite in eval mode)."""
     if start is None:
-        x = network._swish(network._bn0(network._conv_stem(x)))
+        conv_stem, bn0, swish = (network.get_submodule(name) for name in ("_conv_stem", "_bn0", "_swish"))
+        x = swish(bn0(conv_stem(x)))
         start = 0
-    for block in network._blocks[start:stop]:
+    for block in _blocks(network)[start:stop]:
         x = block(x)
     return x
 

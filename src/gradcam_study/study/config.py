@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -225,8 +227,13 @@ def evenly_spread(count: int, limit: int | None) -> list[int]:
     return np.unique(np.linspace(0, count - 1, limit).round().astype(int)).tolist()
 
 
-def select_images(images: list[LabelledImage], limit: int | None) -> list[LabelledImage]:
-    """``limit`` images spread evenly over ``images`` (all of them when ``limit`` is None or large)."""
+#: An image or its identifier (:func:`select_images` spreads either).
+Image = TypeVar("Image")
+
+
+def select_images(images: Sequence[Image], limit: int | None) -> list[Image]:
+    """``limit`` images spread evenly over ``images`` (all of them when ``limit`` is None or large): the images
+    themselves or their identifiers."""
     if limit is not None and limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}.")
     return [images[i] for i in evenly_spread(len(images), limit)]
@@ -280,6 +287,6 @@ def study_key(config: StudyConfig, images: list[LabelledImage], root: Path, devi
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def with_overrides(config: StudyConfig, **overrides: object) -> StudyConfig:
+def with_overrides(config: StudyConfig, **overrides: Any) -> StudyConfig:
     """``config`` with the given fields replaced, ignoring overrides that are ``None``."""
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})

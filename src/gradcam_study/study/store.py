@@ -15,10 +15,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..capture import ScoreKind
 from ..data import Skipped
 from .analysis import AlphaSummary
 
@@ -102,7 +104,8 @@ class ResultStore:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()]
             )
 
-    def meta(self) -> dict[str, object]:
+    def meta(self) -> dict[str, Any]:
+        """The values given to :meth:`set_meta`, as JSON gives them back."""
         return {k: json.loads(v) for k, v in self.connection.execute("SELECT name, value FROM meta")}
 
     def done_images(self) -> set[int]:
@@ -115,9 +118,9 @@ class ResultStore:
         rows: list[dict[str, float | int]],
         layer_rows: dict[tuple[int, str], dict[str, float]],
         paths: dict[int, str],
-        alphas: dict[tuple[int, str, str], AlphaSummary],
+        alphas: dict[tuple[int, str, ScoreKind], AlphaSummary],
         skipped: Iterable[Skipped],
-        curves: dict[tuple[int, str, str, str], tuple[np.ndarray, np.ndarray]] | None = None,
+        curves: dict[tuple[int, str, ScoreKind, str], tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
         """Write one batch atomically: all of it or none of it."""
         with self.connection:

@@ -137,7 +137,7 @@ def _eq6_rhs(
     """``sum_k sum_ij [ sum_ab alpha^k_ab ReLU(dY/dA^k_ab) ] A^k_ij``, eq. (6), with or without the ReLU."""
     activations = layer.activations()
     rectify = _rectifier(with_relu)
-    terms = []
+    terms: list[sp.Expr] = []
     for k in range(layer.maps):
         bracket = sp.Add(*(alphas[ab] * rectify(gradients[ab]) for ab in layer.map_units(k)))
         terms.extend(bracket * activations[ij] for ij in layer.map_units(k))
