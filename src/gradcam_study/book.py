@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,10 +50,10 @@ class BookStudy:
     """One study of the book: its identifier and the overrides of the profile's configuration."""
 
     name: str
-    overrides: dict[str, object] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
-    def run(self, progress: bool = False, **options: object) -> StudyResults:
+    def run(self, progress: bool = False, **options: Any) -> StudyResults:
         return run_profile(progress=progress, **self.overrides, **options)
 
 

@@ -24,7 +24,6 @@ import pandas as pd
 
 from ..capture import ScoreKind
 from ..methods import pair_id
-from ..models import model_spec
 from ..presentation.formats import decimals, interval, listing, percent
 from ..presentation.labels import METHOD_LABELS, ROLE_LABELS, SCORE_KIND_LABELS, label
 from ..study import verdicts

@@ -102,12 +102,12 @@ def _printed_best(yardsticks: pd.DataFrame, yardstick: str, candidates: list[str
     return [m for m, v in values.items() if v == best]
 
 
-def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> dict[str, dict]:
+def winners(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> dict[str, dict | None]:
     """Per yardstick other than Win %: the best methods (equal at the printed precision, as methods drawing the same
     maps up to rounding are), the best of the others, and the verdict of the best against it (``verdict``, of
     :func:`paired_comparison`); ``None`` where the yardstick has fewer than :data:`MIN_IMAGES_FOR_VERDICT` images."""
     table = results.yardsticks(kind, threshold)
-    found: dict[str, dict] = {}
+    found: dict[str, dict | None] = {}
     for yardstick in YARDSTICKS:
         if yardstick == "win_percent":
             continue

@@ -14,6 +14,7 @@ import importlib.metadata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -111,7 +112,7 @@ def _torchcam(method: str) -> Adapter:
         with cam_class(network, target_layer=layer) as extractor, _graph_inputs(inputs) as graph_inputs:
             compute_weights = extractor._get_weights
 
-            def recording(*args: object, **kwargs: object) -> list[Tensor]:
+            def recording(*args: Any, **kwargs: Any) -> list[Tensor]:
                 weights = compute_weights(*args, **kwargs)
                 recorded.extend(w.detach().clone() for w in weights)
                 return weights
@@ -119,7 +120,10 @@ def _torchcam(method: str) -> Adapter:
             extractor._get_weights = recording  # type: ignore[method-assign]
             scores = network(graph_inputs)
             heatmaps = extractor(class_idx=[int(t) for t in targets], scores=scores, normalized=False)[0]
-            activations, gradients = extractor.hook_a[0].detach().clone(), extractor.hook_g[0].detach().clone()
+            hooked_activations, hooked_gradients = extractor.hook_a[0], extractor.hook_g[0]
+            if hooked_activations is None or hooked_gradients is None:
+                raise RuntimeError("torchcam recorded no activations or gradients")
+            activations, gradients = hooked_activations.detach().clone(), hooked_gradients.detach().clone()
         return LibraryOutput(recorded[0].double(), heatmaps.detach().double(), activations=activations, gradients=gradients)
 
     return adapter
@@ -220,8 +224,11 @@ class LibraryRun:
 def _run_once(library: Library, method: str, network: nn.Module, layer: str, inputs: Tensor, targets: Tensor) -> LibraryOutput:
     tree, name = hookable(network, layer) if library.name != "gradcam_study" else (network, layer)
     output = library.adapters[method](tree, name, inputs, targets)
-    as_cpu = lambda tensor: None if tensor is None else tensor.detach().double().cpu()
-    return LibraryOutput(as_cpu(output.weights), as_cpu(output.heatmaps), output.normalised,
+
+    def as_cpu(tensor: Tensor | None) -> Tensor | None:
+        return None if tensor is None else tensor.detach().double().cpu()
+
+    return LibraryOutput(as_cpu(output.weights), output.heatmaps.detach().double().cpu(), output.normalised,
                          as_cpu(output.activations), as_cpu(output.gradients))
 
 
@@ -250,7 +257,7 @@ def run_library(
         values = [getattr(part, name) for part in parts]
         return None if any(value is None for value in values) else torch.cat(values)
 
-    output = LibraryOutput(joined("weights"), joined("heatmaps"), parts[0].normalised, joined("activations"),
+    output = LibraryOutput(joined("weights"), torch.cat([part.heatmaps for part in parts]), parts[0].normalised, joined("activations"),
                            joined("gradients"))
     return LibraryRun(library.name, method, "ok", version, output)
 

@@ -122,7 +122,8 @@ def float32_residual(run: LibraryRun) -> float:
     Grad-CAM++ denominator, float32 rounding is amplified into the alphas, so a formula can match in float32 where
     its float64 value does not. NaN where every image matched, or the candidate has no float32 form, or the library
     exposes no activations and gradients."""
-    if run.output is None or run.match is None or run.match.matched or run.output.activations is None:
+    if (run.output is None or run.match is None or run.match.matched or run.output.activations is None
+            or run.output.gradients is None):
         return float("nan")
     candidate = CANDIDATES[run.match.best.candidate]
     if candidate.float32_weights is None:
@@ -131,6 +132,8 @@ def float32_residual(run: LibraryRun) -> float:
     weights = candidate.float32_weights(activations.float(), gradients.float())
     if run.match.compared == "heatmaps":
         return heatmap_residual(run.output.heatmaps, normalised_heatmaps_of(activations, weights))
+    if run.output.weights is None:
+        return float("nan")
     return weight_residual(run.output.weights, weights, fitted_factors(run.output.weights, weights))
 
 

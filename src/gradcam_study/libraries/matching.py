@@ -137,8 +137,10 @@ def _match(name: str, residuals: Tensor, tolerance: float, factors: Tensor | Non
         float(residuals.max()) if residuals.numel() else float("nan"),
         int((residuals <= tolerance).sum()),
         int(residuals.numel()),
-        *((float(factors.median()), float(factors.min()), float(factors.max())) if factors is not None else (None,) * 3),
-        residuals,
+        factor=float(factors.median()) if factors is not None else None,
+        factor_low=float(factors.min()) if factors is not None else None,
+        factor_high=float(factors.max()) if factors is not None else None,
+        per_image=residuals,
     )
 
 

@@ -157,7 +157,7 @@ def sweep_figure(
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
     ticks = list(dict.fromkeys(positions[settings]))
-    names = {}
+    names: dict[float, str] = {}
     for setting in settings:
         names.setdefault(positions[setting], tick_labels.get(setting, setting) if tick_labels else setting)
     for ax in axes[-1]:

@@ -12,11 +12,12 @@ from .. import settings
 from ..study.provenance import Provenance
 
 
-def show_caption(provenance: Provenance, **kwargs: object) -> None:
+def show_caption(provenance: Provenance, score_kind: str | None = None, kept: int | None = None,
+                 note: str | None = None) -> None:
     """Display the provenance line every figure and table of the book carries, in italics."""
     from IPython.display import Markdown, display
 
-    display(Markdown(f"*{provenance.caption(**kwargs)}*"))
+    display(Markdown(f"*{provenance.caption(score_kind, kept, note)}*"))
 
 
 #: Set by ``make book`` for the chapters' kernels: a numbered figure or table is then shown only where its directive

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..capture import layer_label
+from ..capture import ScoreKind, layer_label
 from ..methods import METHOD_PAIRS, PLUS_PAIR, PLUS_PAIR_ID, pair_id
 from ..models import ModelSpec
 from .analysis import NEGATIVE_SHARE_COLUMN, UNITS_COLUMN, alpha_column, constant_map_column
@@ -82,7 +82,7 @@ def _per_image_ratio_rows(kind: str, pair: str, log_rp: np.ndarray) -> list[dict
     return [{"kind": kind, "pair": pair, "quantity": q, "value": v} for q, v in found.items()]
 
 
-def sign_quantities(results: LayerResults, kind: str, threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
+def sign_quantities(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
     """What the sign of the activations does to the alphas at one layer, for one score kind:
 
     - ``negative_activation_share``: share of negative activations (all units of all analysed images);
@@ -134,12 +134,12 @@ def decide(summary: pd.DataFrame, level: float = SIGNIFICANCE_LEVEL) -> pd.DataF
         summary.loc[rows, "p_holm"] = holm(summary.loc[rows, "p_value"].to_numpy(dtype=float))
         summary.loc[rows, "tost_p_holm"] = holm(summary.loc[rows, "tost_p_value"].to_numpy(dtype=float))
     shown = summary["p_holm"] < level
-    summary["equivalent"] = np.where(rp, summary["tost_p_holm"] < level, None)
+    summary["equivalent"] = np.where(rp, summary["tost_p_holm"] < level, np.array(None))
     summary["verdict"] = np.where(
         rp,
         np.where(shown & (summary["low"] > 1), "better",
                  np.where(shown & (summary["high"] < 1), "worse", "not distinguishable")),
-        None,
+        np.array(None),
     )
     if "kept" in summary:
         too_few = rp & (summary["kept"] < MIN_IMAGES_FOR_VERDICT)
