@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gradcam_study.findings.plan import criteria
+import pytest
+
+from gradcam_study.findings.plan import criteria, criteria_table, plan_values
 from gradcam_study.study import verdicts
 from gradcam_study.study.verdicts import MIN_IMAGES_FOR_VERDICT, PRACTICAL_BOUNDS
 
@@ -22,3 +24,14 @@ def test_criteria_list_every_declared_value() -> None:
     for name in declared:
         assert table.loc[name, "value"] == getattr(verdicts, name), name
         assert table.loc[name, "source"] == f"gradcam_study.study.verdicts.{name}"
+
+
+def test_the_plan_quotes_every_criterion_it_names_from_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = plan_values()
+    assert values["plan-margin"] == f"{verdicts.EQUIVALENCE_MARGIN:.0%}"
+    assert set(f"plan-bound-{name}" for name in verdicts.PRACTICAL_BOUNDS) <= set(values)
+    monkeypatch.setattr("gradcam_study.findings.plan.MIN_IMAGES_FOR_VERDICT", 7)
+    assert plan_values()["plan-min-images"] == "7"
+    html = criteria_table().to_html()
+    assert all(name in html for name in ("NEAR_HALF", "DEPENDENCE_CRITERION", "IDENTICAL_TOLERANCE"))
+    assert criteria().loc["NEAR_HALF", "value"] == verdicts.NEAR_HALF
