@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
+from ..capture import ScoreKind
 from ..explain import Explanation
 from ..methods import METHOD_PAIRS, PLUS_PAIR_ID, pair_id
 from ..metrics import pearson_per_image
@@ -55,7 +56,7 @@ def live_correlations(explanation: Explanation, images: list[int]) -> pd.DataFra
     )
 
 
-def rows_reading(rows: pd.DataFrame, results: LayerResults, kind: str = "pre_softmax") -> Reading:
+def rows_reading(rows: pd.DataFrame, results: LayerResults, kind: ScoreKind = "pre_softmax") -> Reading:
     """The live correlations against the study's stored ones (``rows-stored``), the number of rows, and the range of
     Grad-CAM++ against Grad-CAM+ and against Grad-CAM over them (``rows-*``)."""
     stored = results.images.loc[rows.index, [correlation_column(kind, a, b) for a, b in METHOD_PAIRS]].to_numpy()

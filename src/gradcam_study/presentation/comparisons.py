@@ -160,9 +160,10 @@ def similarity_figure(correlations: pd.DataFrame, score_kinds: Sequence[str]) ->
         ax.set_xlabel(r"$1 - r$ (log scale)")
         ax.set_ylabel("share of images")
         ax.set_title(f"{SCORE_KIND_LABELS[kind]} gradients", fontsize=9)
-        if ax.get_legend() is not None:
-            ax.get_legend().set_title("")
-            for text in ax.get_legend().get_texts():
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.set_title("")
+            for text in legend.get_texts():
                 text.set_fontsize(7)
     fig.suptitle("Similarity of the heatmaps, per kept image", fontsize=10)
     fig.tight_layout()
