@@ -5,9 +5,22 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gradcam_study.findings.pairs import held_for, read_pair, read_pairs
+from gradcam_study.findings.pairs import (
+    POSITIVE_GRADIENTS_PAIR_ID,
+    alphas_move_less,
+    alphas_move_less_by_kind,
+    alphas_move_less_clause,
+    held_for,
+    read_pair,
+    read_pairs,
+)
+from gradcam_study.methods import PLUS_PAIR_ID
 from gradcam_study.study.results import tost_column, verdict_column
-from gradcam_study.study.verdicts import EQUIVALENCE_MARGIN, STRICT_EQUIVALENCE_MARGIN, Verdict
+from gradcam_study.study.verdicts import (
+    EQUIVALENCE_MARGIN,
+    STRICT_EQUIVALENCE_MARGIN,
+    Verdict,
+)
 
 
 def statistics(verdict_strict: str, verdict_wide: str, p_value: float = 0.2, median: float = 0.01) -> pd.DataFrame:
@@ -49,3 +62,14 @@ def test_a_detected_difference_names_the_method_most_images_favour() -> None:
 ])
 def test_held_for_names_the_score_kinds(held: dict[str, bool], words: str) -> None:
     assert held_for(held) == words
+
+
+def test_alphas_move_less_compares_the_two_gaps_per_score_kind() -> None:
+    # A ratio and its inverse are equally far from 1: the gap is |log R|, not R - 1.
+    table = pd.DataFrame({"pre_softmax": [1.05, 1 / 1.04], "post_softmax": [1.01, 1.02]},
+                         index=[POSITIVE_GRADIENTS_PAIR_ID, PLUS_PAIR_ID])
+    assert alphas_move_less_by_kind(table) == {"pre_softmax": True, "post_softmax": False}
+    assert not alphas_move_less(table)
+    assert alphas_move_less_clause(table).startswith("In at least one column the alphas move the result more")
+    assert alphas_move_less(table[["pre_softmax"]])
+    assert alphas_move_less_clause(table[["pre_softmax"]]).endswith("as the paper's hypothesis predicts;")

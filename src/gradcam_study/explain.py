@@ -90,10 +90,27 @@ def explain_study_image(
     >>> explained = explain_study_image(results, results.typical_image())   # doctest: +SKIP
     >>> nonzero_alphas(explained.activations, explained.gradients).alphas   # doctest: +SKIP
     """
+    return explain_study_images(results, [image], score_kind, classifier, None if target is None else [target])
+
+
+def explain_study_images(
+    results: LayerResults,
+    images: Sequence[int],
+    score_kind: ScoreKind = "pre_softmax",
+    classifier: Classifier | None = None,
+    targets: Sequence[int] | None = None,
+) -> Explanation:
+    """Several images of a study (indices of ``results.images``) explained live in one batch, as
+    :func:`explain_study_image` explains one: at the study's layer, for each image's true class (or ``targets``).
+
+    >>> explained = explain_study_images(results, [3, 8])                  # doctest: +SKIP
+    >>> explained.heatmaps["grad_cam"].shape[0]                             # doctest: +SKIP
+    2
+    """
     classifier = classifier or results.load_classifier()
-    pixels = load_pixels(classifier, [results.image_path(image)])
-    label = int(results.images.loc[image, "label"]) if target is None else target
-    return explain(classifier, pixels, [label], score_kind=score_kind, layer=results.layer)
+    pixels = load_pixels(classifier, [results.image_path(image) for image in images])
+    labels = [int(results.images.loc[image, "label"]) for image in images] if targets is None else list(targets)
+    return explain(classifier, pixels, labels, score_kind=score_kind, layer=results.layer)
 
 
 @dataclass(frozen=True)

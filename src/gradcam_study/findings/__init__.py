@@ -12,4 +12,8 @@ on the result (better, worse, alike), the tables beside the paper's, the headlin
 - :mod:`.yardsticks`: the yardsticks as sentences.
 - :mod:`.sanity`: the sanity checks and the choice of score as tables and sentences.
 - :mod:`.family`: the Grad-CAM family chapter's live examples (the images, the composite, eq. (9) against eq. (13)).
+- :mod:`.pairs`: one pair of methods read from a statistics frame; whether the alphas move the result less than the
+  positive gradients.
+- :mod:`.empirical`: the empirical tests (Table 1, Table 2, Figure 6, margins, threshold, inner layer) in words.
+- :mod:`.heatmaps`: the heatmaps side by side and their similarity in words.
 """

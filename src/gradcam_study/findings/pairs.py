@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from ..methods import pair_methods
+from ..methods import PLUS_PAIR_ID, pair_id, pair_methods
 from ..presentation.formats import interval, p_equals, percent, ratio
 from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, pair_label
 from ..study.results import raw_tost_column, tost_column, verdict_column
@@ -145,4 +146,40 @@ def held_for(held: Mapping[str, bool], what: str = "maps", yes: str = "held", no
             f"{kinds(k for k, h in held.items() if not h)}")
 
 
-__all__ = ["PairReading", "held_for", "read_pair", "read_pairs"]
+#: The pair whose gap measures what the positive gradients do (Grad-CAM+ against Grad-CAM), beside the pair whose gap
+#: measures what the alphas do (:data:`~gradcam_study.methods.PLUS_PAIR_ID`, Grad-CAM++ against Grad-CAM+).
+POSITIVE_GRADIENTS_PAIR_ID: str = pair_id("grad_cam_plus", "grad_cam")
+
+
+def alphas_move_less_by_kind(table1: pd.DataFrame) -> dict[str, bool]:
+    r"""Per score kind (a column of a Table 1, :meth:`~gradcam_study.study.LayerResults.table1`), whether the alphas
+    move the relative performance less than the positive gradients do:
+    :math:`|\log R_{\text{Grad-CAM++}, \text{Grad-CAM+}}| < |\log R_{\text{Grad-CAM+}, \text{Grad-CAM}}|`, the
+    paper's hypothesis.
+
+    >>> table = pd.DataFrame({"pre_softmax": [1.02, 0.99]}, index=[POSITIVE_GRADIENTS_PAIR_ID, PLUS_PAIR_ID])
+    >>> alphas_move_less_by_kind(table)
+    {'pre_softmax': True}
+    """
+    alphas = np.abs(np.log(table1.loc[PLUS_PAIR_ID].astype(float)))
+    positive = np.abs(np.log(table1.loc[POSITIVE_GRADIENTS_PAIR_ID].astype(float)))
+    return {str(kind): bool(alphas[kind] < positive[kind]) for kind in table1.columns}
+
+
+def alphas_move_less(table1: pd.DataFrame) -> bool:
+    """Whether the alphas move the relative performance less than the positive gradients do with every score kind
+    (:func:`alphas_move_less_by_kind`)."""
+    return all(alphas_move_less_by_kind(table1).values())
+
+
+def alphas_move_less_clause(table1: pd.DataFrame) -> str:
+    """The clause of :func:`alphas_move_less` over a Table 1's columns, ending in a semicolon: what the paper's
+    hypothesis predicts, or that it fails in at least one column."""
+    if alphas_move_less(table1):
+        return ("In both columns the alphas move the result less than the positive gradients do, as the paper's "
+                "hypothesis predicts;")
+    return "In at least one column the alphas move the result more than the positive gradients do;"
+
+
+__all__ = ["POSITIVE_GRADIENTS_PAIR_ID", "PairReading", "alphas_move_less", "alphas_move_less_by_kind",
+           "alphas_move_less_clause", "held_for", "read_pair", "read_pairs"]

@@ -4,6 +4,8 @@
 - :mod:`.formats`: numbers to text (decimals, ratios, intervals, p-values, lists).
 - :mod:`.tables`: result frames to displayed tables.
 - :mod:`.plots` and :mod:`.sanity_figures`: the book's figures.
+- :mod:`.comparisons`: the figures and tables comparing the paper's methods (Figures 5 and 6, eq. (15)'s maps, the
+  margins, the threshold).
 
 Study code (:mod:`gradcam_study.study`) never imports this package; :mod:`gradcam_study.findings` and the chapters do.
 """

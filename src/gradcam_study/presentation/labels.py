@@ -95,6 +95,8 @@ LABELS: dict[str, str] = {
     "win_percent": "Win %",
     "deletion_auc": "deletion AUC",
     "insertion_auc": "insertion AUC",
+    "share_within_one_percent": "share within 1 ± 1%",
+    "share_above_one": "share above 1",
     "low": "95% CI low",
     "high": "95% CI high",
 }

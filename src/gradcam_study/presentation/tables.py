@@ -93,7 +93,8 @@ def statistics_table(frame):
         shown[column] = [verdict_words(v, METHOD_LABELS[a], METHOD_LABELS[b])
                          for v, a, b in zip(frame[column], frame["first"], frame["second"])]
     shown["identical"] = shown["identical"].map({True: "yes", False: "no"})
-    shown = shown.rename(columns=label)
+    # Rows are keyed by identifiers (pair, score kind) like the columns: both are labelled for display.
+    shown = labelled_frame(shown)
     return (
         shown.style.format(precision=3, na_rep="–")
         .format(ratio, subset=[label(c) for c in ("relative_performance", "ci_low", "ci_high")], na_rep="–")
