@@ -22,8 +22,8 @@ import torch
 from IPython.display import Markdown
 from matplotlib.cbook import boxplot_stats
 
+from ..data import class_name
 from ..explain import Explanation, explain_study_image
-from ..models import Classifier
 from ..methods import (
     CONSTANT_WITHIN_MAPS_RTOL,
     NonZeroAlphas,
@@ -34,12 +34,22 @@ from ..methods import (
     within_map_spread,
 )
 from ..metrics import pearson_per_image
-from ..presentation.formats import percent, significant
+from ..models import Classifier
+from ..paper import ONE_IMAGE_ALPHA_RANGE
+from ..presentation.formats import decimals, percent, significant
 from ..presentation.labels import SCORE_KIND_LABELS, layer_label
-from ..study import ALPHA_QUANTILES, LayerResults, StudyResults, alpha_column
+from ..study import (
+    ALPHA_QUANTILES,
+    DEFAULT_THRESHOLD,
+    AlphaArrays,
+    LayerResults,
+    StudyResults,
+    alpha_column,
+    squeezed_bin_edges,
+)
 from ..study.sweeps import sign_quantities
-from .sweeps import QUANTITIES
 from ..study.verdicts import NEAR_HALF, RARE, STANDS_OUT
+from .sweeps import QUANTITIES
 
 #: Glued values: plain strings (``{glue:text}``) or Markdown clauses (``{glue:md}``).
 Reading = dict[str, "str | Markdown"]
@@ -495,8 +505,6 @@ def pole_display(pole: pd.DataFrame) -> pd.DataFrame:
 
 def image_caption(results: LayerResults, image: int, probability: bool = True) -> str:
     """The provenance line of a table or figure of one image (pre-softmax): the study's, the image and its class."""
-    from ..data import class_name
-
     row = results.images.loc[image]
     text = f"{results.provenance.caption(score_kind='pre_softmax')}; image {row['path']}"
     if probability:
@@ -509,11 +517,167 @@ def by_kind(frames: Mapping[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame({SCORE_KIND_LABELS[kind]: series for kind, series in frames.items()})
 
 
+def typical_image_reading(results: LayerResults, image: int, found: NonZeroAlphas,
+                          threshold: float = DEFAULT_THRESHOLD) -> Reading:
+    """The typical image (:meth:`LayerResults.typical_image`) in words: its file and class, how it was chosen, its
+    units and non-zero alphas, and its extremes recomputed live beside those the study stored."""
+    row = results.images.loc[image]
+    analysed, kept = len(results.images), len(results.kept(threshold))
+    alpha = found.alphas.cpu().numpy()
+    return {
+        "image-path": Markdown(f"`{row['path']}`"),
+        "image-class": Markdown(f"*{class_name(int(row['label']))}*"),
+        "image-probability": decimals(row["probability"]),
+        "chosen-among": (f"chosen among the {kept} of the {analysed} analysed images kept at the threshold {threshold}"
+                         if kept else
+                         f"chosen among all {analysed} analysed images, since none passes the threshold {threshold}"),
+        "image-units": str(found.units),
+        "image-nonzero": str(alpha.size),
+        "recomputed-min": decimals(alpha.min(), 4),
+        "recomputed-max": decimals(alpha.max(), 4),
+        "stored-min": decimals(row[alpha_column("pre_softmax", "alpha_min")], 4),
+        "stored-max": decimals(row[alpha_column("pre_softmax", "alpha_max")], 4),
+    }
+
+
+def paper_range_reading(one_image: pd.DataFrame, paper_range: tuple[float, float] = ONE_IMAGE_ALPHA_RANGE) -> Reading:
+    """One image's whisker ends (rows ``alpha`` and ``denominator term t`` of :func:`box_summary`) beside the paper's
+    alpha range for its image (section 3.3, VGG16 block5_conv3: "between 0.48 and 0.53"). The paper's interval for
+    the denominator terms is not stated in the text available to this book; eq. (13) turns its alpha range into the
+    range of ``t`` it implies, ``t = 1/alpha - 2``."""
+    implied = (1 / paper_range[1] - 2, 1 / paper_range[0] - 2)
+    low, high = one_image.loc["alpha", ["lower whisker", "upper whisker"]]
+    term_low, term_high = one_image.loc["denominator term t", ["lower whisker", "upper whisker"]]
+    inside = paper_range[0] <= low and high <= paper_range[1]
+    return {
+        "whisker-low": decimals(low, 4), "whisker-high": decimals(high, 4),
+        "term-whisker-low": decimals(term_low, 4), "term-whisker-high": decimals(term_high, 4),
+        "paper-low": str(paper_range[0]), "paper-high": str(paper_range[1]),
+        "implied-low": decimals(implied[0]), "implied-high": decimals(implied[1]),
+        "paper-range-verdict": Markdown("This image's alphas within the whiskers lie inside the paper's range." if inside
+                                        else "This image's alphas within the whiskers are not all inside the paper's "
+                                        "range."),
+    }
+
+
+def pooled_sample_reading(results: LayerResults, arrays: AlphaArrays) -> Reading:
+    """How the pooled sample of :meth:`LayerResults.alpha_arrays` (pre-softmax) was drawn: from how many images, how
+    many draws each (equal weight in the boxplot only when every image contributes the same number), and what the
+    squeezed histogram counts."""
+    analysed, draws = len(results.images), results.config.alpha_sample_size
+    contributing = int((results.images[alpha_column("pre_softmax", "alpha_count")] > 0).sum())
+    edges = squeezed_bin_edges()
+    return {
+        "pooled-size": str(arrays.alphas.size),
+        "pooled-images": str(contributing),
+        "pooled-others": Markdown(f"(the {analysed - contributing} others have no non-zero alpha);"
+                                  if contributing < analysed else "(every one of them has non-zero alphas);"),
+        "pooled-draws": Markdown(
+            f"each of these images contributes exactly {draws} draws, made with replacement from its own non-zero "
+            f"alphas ({contributing} × {draws} = {contributing * draws}), so in the boxplot every image weighs the same, "
+            "however many non-zero alphas it has." if arrays.alphas.size == contributing * draws else
+            f"the images do not all contribute {draws} draws ({contributing} × {draws} = {contributing * draws}), so "
+            "they do not weigh the same in the boxplot."),
+        "histogram-total": str(int(arrays.squeezed_histogram.sum())),
+        "histogram-bins": str(len(edges) - 1),
+        "histogram-width": decimals(edges[1] - edges[0], 2),
+    }
+
+
+def near_half_reading(summary: pd.Series, central: pd.DataFrame, histogram: np.ndarray) -> Reading:
+    """The data set's pre-softmax alphas near one half in words: the share within ``NEAR_HALF`` (``summary`` from
+    :func:`alpha_summary`), the pooled percentiles, the tallest bin and the central bins (:func:`central_shares`), and
+    whether most alphas pile up there."""
+    edges = squeezed_bin_edges()
+    far = int(summary["far_from_half"])
+    central_share = central.loc[NEAR_HALF, "share of all non-zero alphas"]
+    return {
+        "near-half-share": percent(summary["share_near_half"], 2),
+        "pooled-q01": decimals(summary["pooled q01"], 4),
+        "pooled-q99": decimals(summary["pooled q99"], 4),
+        "pooled-q50": decimals(summary["pooled q50"], 4),
+        "tallest-bin": decimals(((edges[:-1] + edges[1:]) / 2)[np.argmax(histogram)], 3),
+        "central-bins": str(int(central.loc[NEAR_HALF, "bins"])),
+        "central-share": percent(central_share, 2),
+        "bins-within-tenth": str(int(central.loc[0.1, "bins"])),
+        "share-within-tenth": percent(central.loc[0.1, "share of all non-zero alphas"], 2),
+        "central-clause": Markdown("most non-zero alphas pile up in the central bins," if central_share > 0.5
+                                   else "the central bins do not hold most of the non-zero alphas,"),
+        "outside-clause": Markdown(
+            f"only {far} alphas of {int(summary['nonzero_alphas'])} fall outside the interval [0, 1] (the next chapter "
+            "looks at them)." if far else "no alpha at all falls outside the interval [0, 1]."),
+    }
+
+
+def equation_14_reading(check: Mapping[str, float], explanation: Explanation) -> Reading:
+    """Eq. (14) on one image (:func:`equation_14_check`, pre-softmax) in words, with why the ratio stays at or below
+    one where the layer's activations are non-negative."""
+    non_negative = bool((explanation.activations >= 0).all())
+    return {
+        "eq14-q01": decimals(check["ratio q01"]),
+        "eq14-q99": decimals(check["ratio q99"]),
+        "eq14-median": decimals(check["ratio median"]),
+        "eq14-weights": decimals(check["corr. of weights"], 5),
+        "eq14-heatmaps": decimals(check["corr. of heatmaps"], 5),
+        "eq14-sign": Markdown(
+            "The activations of this layer are non-negative, so a positive gradient gives a positive denominator term "
+            "and an alpha below one half: wherever eq. (14)'s approximation is off, Grad-CAM++ weights a feature map "
+            "slightly less than Z/2 times Grad-CAM+ does, never more, which is why the ratio does not exceed one."
+            if non_negative else "The activations of this layer take both signs, so the ratio can fall on either side of one."),
+    }
+
+
+def score_kinds_reading(summary: pd.DataFrame) -> Reading:
+    """Whether the post-softmax alphas sit closer to one half than the pre-softmax ones (``summary``: columns of
+    :func:`alpha_summary` by score label): closer when both their near-half share is at least as large and their
+    pooled 1st-to-99th percentile span at most as wide."""
+    pre, post = summary[SCORE_KIND_LABELS["pre_softmax"]], summary[SCORE_KIND_LABELS["post_softmax"]]
+    span = lambda s: s["pooled q99"] - s["pooled q01"]
+    closer = post["share_near_half"] >= pre["share_near_half"] and span(post) <= span(pre)
+    return {
+        "post-near-half": percent(post["share_near_half"], 3),
+        "pre-near-half": percent(pre["share_near_half"], 3),
+        "post-span": significant(span(post)),
+        "pre-span": significant(span(pre)),
+        "kinds-verdict": Markdown("The post-softmax alphas do sit closer to one half." if closer else
+                                  "On this model and data the post-softmax alphas are not uniformly closer to one half."),
+    }
+
+
 __all__ = [
-    "CENTRAL_WINDOWS", "POLE_COLUMNS", "Reading", "alpha_summary", "both_layers_extremes", "box_summary", "by_kind",
-    "central_shares", "conditioning_reading", "constancy_reading", "data_set_reading", "equation_14_check",
-    "extreme_unit_reading", "farthest_image", "farthest_unit", "gradient_constancy", "image_caption",
-    "image_extremes", "inner_layer_reading", "inner_outliers_reading", "inner_sign_reading",
-    "layer_constancy_sentence", "pole_display", "pole_reading", "pole_table", "sign_reading", "typical_reading",
-    "explained_alphas", "ExplainedImage",
+    "CENTRAL_WINDOWS",
+    "POLE_COLUMNS",
+    "ExplainedImage",
+    "Reading",
+    "alpha_summary",
+    "both_layers_extremes",
+    "box_summary",
+    "by_kind",
+    "central_shares",
+    "conditioning_reading",
+    "constancy_reading",
+    "data_set_reading",
+    "equation_14_check",
+    "equation_14_reading",
+    "explained_alphas",
+    "extreme_unit_reading",
+    "farthest_image",
+    "farthest_unit",
+    "gradient_constancy",
+    "image_caption",
+    "image_extremes",
+    "inner_layer_reading",
+    "inner_outliers_reading",
+    "inner_sign_reading",
+    "layer_constancy_sentence",
+    "near_half_reading",
+    "paper_range_reading",
+    "pole_display",
+    "pole_reading",
+    "pole_table",
+    "pooled_sample_reading",
+    "score_kinds_reading",
+    "sign_reading",
+    "typical_image_reading",
+    "typical_reading",
 ]
