@@ -1,0 +1,189 @@
+"""Readings of the alphas: one image's extremes under the study's keys, boxplot numbers, central shares, the pole
+table for display, and the clauses that switch with the result."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from IPython.display import Markdown
+
+from gradcam_study.findings import alphas as readings
+from gradcam_study.methods import NonZeroAlphas, nonzero_alphas
+from gradcam_study.study import alpha_column, squeezed_bin_edges
+from test_study import CONFIG, run, small_folder  # noqa: F401  (fixture)
+
+LAYERS = ("_avg_pooling:input", "_blocks.15")
+
+
+def text(value: str | Markdown) -> str:
+    return value.data if isinstance(value, Markdown) else value
+
+
+def found_from(alphas: list[float], gradients: list[float], sums: list[float]) -> NonZeroAlphas:
+    """Non-zero alphas built by hand: ``t = 1/alpha - 2``."""
+    alpha = torch.tensor(alphas, dtype=torch.float64)
+    return NonZeroAlphas(alphas=alpha, terms=1 / alpha - 2, gradients=torch.tensor(gradients, dtype=torch.float64),
+                         activation_sums=torch.tensor(sums, dtype=torch.float64), units=len(alphas))
+
+
+@pytest.fixture(scope="module")
+def study(small_folder: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+    config = replace(CONFIG, layers=LAYERS, curve_limit=0, methods=("grad_cam", "grad_cam_plus", "grad_cam_plus_plus"))
+    return run(small_folder, tmp_path_factory.mktemp("cache"), config=config)
+
+
+def test_image_extremes_by_hand() -> None:
+    # Maps of sums 2 (first) and -4 (second); gradients 0.5 and 0.4: t = 1 and -1.6, alphas 1/3 and 2.5.
+    activations = torch.tensor([[[[1.0, 1.0]], [[-2.0, -2.0]]]])
+    gradients = torch.tensor([[[[0.5, 0.0]], [[0.4, 0.0]]]])
+    extremes = readings.image_extremes(nonzero_alphas(activations, gradients))
+    assert extremes["nonzero_alphas"] == 2 and extremes["far_from_half"] == 1
+    assert extremes["far_at_positive_gradient"] == 1 and extremes["share_far_from_half"] == 0.5
+    assert extremes["alpha_max"] == pytest.approx(2.5) and extremes["alpha_min"] == pytest.approx(1 / 3)
+    assert extremes["term_min"] == pytest.approx(-1.6) and extremes["closest_to_pole"] == pytest.approx(0.4)
+
+
+def test_image_extremes_match_the_study_summaries(study) -> None:
+    # The live reading of one image and the study's stored summary of it agree, under the same keys.
+    for layer in LAYERS:
+        results = study.at(layer)
+        image = results.typical_image(threshold=0.0)
+        extremes = readings.image_extremes(readings.explained_alphas(results, image)[1])
+        row = results.images.loc[image]
+        stored = {"alpha_min": "alpha_min", "alpha_max": "alpha_max", "term_min": "denominator_term_min",
+                  "term_max": "denominator_term_max", "closest_to_pole": "denominator_closest_to_pole",
+                  "far_from_half": "alpha_far_from_half", "nonzero_alphas": "alpha_count"}
+        for key, column in stored.items():
+            assert extremes[key] == pytest.approx(row[alpha_column("pre_softmax", column)], rel=1e-3, abs=1e-6), key
+        assert set(extremes.index) - {"far_at_positive_gradient"} <= set(results.alpha_extremes().index)
+
+
+def test_box_summary_whiskers_leave_out_the_outlier() -> None:
+    values = np.array([0.5] * 9 + [3.0])
+    summary = readings.box_summary(values)
+    assert summary["upper whisker"] == 0.5 and summary["max"] == 3.0
+    assert summary["share beyond whiskers"] == pytest.approx(0.1) and summary["count"] == 10
+
+
+def test_central_shares_count_the_bins_within_each_window() -> None:
+    edges = squeezed_bin_edges()
+    histogram = np.zeros(len(edges) - 1)
+    histogram[len(histogram) // 2] = 3  # just right of the centre
+    histogram[0] = 1  # at -1
+    central = readings.central_shares(histogram, edges)
+    assert central.loc[0.01, "bins"] == 2 and central.loc[0.01, "share of all non-zero alphas"] == 0.75
+    assert central.loc[0.25, "|alpha - 1/2| <="] == pytest.approx(np.arctanh(0.25))
+
+
+def test_data_set_reading_says_whether_the_pole_shows() -> None:
+    quiet = pd.DataFrame({"pre_softmax": {"far_from_half": 0, "alpha_min": 0.4, "alpha_max": 0.6, "term_min": -0.3,
+                                          "share_far_from_half": 0.0, "images_far_from_half": 0}})
+    reading = readings.data_set_reading(quiet)
+    assert "never approached" in text(reading["data-set-verdict"])
+    assert "none lies outside [0, 1]" in text(reading["data-set-kinds"])
+    loud = quiet.copy()
+    loud.loc[["far_from_half", "images_far_from_half"], "pre_softmax"] = 3
+    reading = readings.data_set_reading(loud)
+    assert text(reading["data-set-verdict"]) == "The formula's instability shows up on this model and data."
+    assert "3 of them" in text(reading["data-set-kinds"])
+
+
+def test_typical_reading_counts_the_alphas_outside() -> None:
+    extremes = readings.image_extremes(found_from([0.5, 0.4, 2.0], [1.0, 1.0, -1.0], [1.0, 1.0, 1.0]))
+    assert readings.typical_reading(extremes)["typical-outside"] == "1 of its 3 non-zero alphas lie outside [0, 1]."
+    extremes = readings.image_extremes(found_from([0.5, 0.4], [1.0, 1.0], [1.0, 1.0]))
+    assert readings.typical_reading(extremes)["typical-outside"] == "none of its 2 non-zero alphas lies outside [0, 1]."
+
+
+def test_extreme_unit_stands_out_only_when_few_units_exceed_it() -> None:
+    many = 300
+    # The farthest alpha (0.3) at the largest gradient of the image: it stands out.
+    found = found_from([0.3] + [0.5] * many, [9.0] + [1.0] * many, [1.0] * (many + 1))
+    reading = readings.extreme_unit_reading(found)
+    assert "|gradient| is the largest of the image" in text(reading["unit-verdict"])
+    assert reading["unit-larger-gradient"] == "0.0%"
+    # The same alpha at a gradient and in a map smaller than most others': nothing stands out.
+    found = found_from([0.3] + [0.5] * many, [0.1] + [1.0] * many, [0.1] + [1.0] * many)
+    assert text(readings.extreme_unit_reading(found)["unit-verdict"]).startswith("Neither is among the largest 1%")
+
+
+def test_sign_reading_tells_whether_the_instability_reaches_the_weights() -> None:
+    activations = torch.tensor([[[[1.0, 1.0]]]])
+    gradients = torch.tensor([[[[-0.7, 0.2]]]])  # t = -1.4 (alpha 5/3) at a negative gradient, t = 0.4 at a positive one
+    explanation = type("E", (), {"activations": activations, "gradients": gradients})()
+    reading = readings.sign_reading(explanation, nonzero_alphas(activations, gradients))
+    assert reading["sign-activations"] == "non-negative" and reading["sign-above-half"] == "0"
+    assert "cannot change the weights" in text(reading["sign-verdict"])
+    signed = torch.tensor([[[[-1.0, -1.0]]]])
+    explanation = type("E", (), {"activations": signed, "gradients": gradients})()
+    reading = readings.sign_reading(explanation, nonzero_alphas(signed, gradients))
+    assert reading["sign-activations"] == "not all non-negative"
+    assert "can change the heatmap" in text(reading["sign-verdict"])
+
+
+def test_score_kinds_reading_needs_both_closer() -> None:
+    def column(near: float, q01: float, q99: float) -> dict[str, float]:
+        return {"share_near_half": near, "pooled q01": q01, "pooled q99": q99}
+
+    summary = pd.DataFrame({"pre-softmax": column(0.9, 0.4, 0.6), "post-softmax": column(0.99, 0.49, 0.51)})
+    assert "do sit closer" in text(readings.score_kinds_reading(summary)["kinds-verdict"])
+    summary["post-softmax"] = pd.Series(column(0.99, 0.3, 0.7))
+    assert "not uniformly closer" in text(readings.score_kinds_reading(summary)["kinds-verdict"])
+
+
+def test_paper_range_reading() -> None:
+    one_image = pd.DataFrame({"lower whisker": [0.49, -0.1], "upper whisker": [0.51, 0.1]},
+                             index=["alpha", "denominator term t"])
+    reading = readings.paper_range_reading(one_image)
+    assert "lie inside the paper's range" in text(reading["paper-range-verdict"])
+    assert reading["implied-low"] == f"{1 / 0.53 - 2:.3f}"
+    one_image.loc["alpha", "lower whisker"] = 0.3
+    assert "not all inside" in text(readings.paper_range_reading(one_image)["paper-range-verdict"])
+
+
+def test_near_half_reading_clauses() -> None:
+    edges = squeezed_bin_edges()
+    histogram = np.zeros(len(edges) - 1)
+    histogram[len(histogram) // 2] = 10
+    central = readings.central_shares(histogram, edges)
+    summary = pd.Series({"share_near_half": 1.0, "pooled q01": 0.5, "pooled q99": 0.5, "pooled q50": 0.5,
+                         "far_from_half": 2, "nonzero_alphas": 10})
+    reading = readings.near_half_reading(summary, central, histogram)
+    assert text(reading["central-clause"]).startswith("most non-zero alphas pile up")
+    assert text(reading["outside-clause"]).startswith("only 2 alphas of 10")
+
+
+def test_without_an_inner_layer_the_optional_paragraphs_are_empty(study) -> None:
+    results = study.at()
+    assert text(readings.inner_outliers_reading(results, None)["inner-outliers"]) == ""
+    assert text(readings.conditioning_reading(None, None)["inner-conditioning"]) == ""
+    assert text(readings.inner_sign_reading(None, None)["inner-sign"]) == ""
+    assert "this section is skipped" in text(readings.inner_layer_reading(results, None)["inner-constancy"])
+
+
+def test_inner_layer_readings(study) -> None:
+    results, inner = study.at_role("last_map"), study.at_role("inner_signed")
+    reading = readings.inner_layer_reading(results, inner)
+    assert f"The inner layer is {inner.provenance.layer}" in text(reading["inner-constancy"])
+    assert "the gradient varies within the maps" in text(reading["inner-constancy"])
+    image = readings.farthest_image(inner)
+    assert "condition number" in text(readings.conditioning_reading(inner, image)["inner-conditioning"])
+    assert "correlate at" in text(readings.inner_sign_reading(inner, image)["inner-sign"])
+    both = readings.both_layers_extremes(results, inner)
+    assert both.columns.names == ["score", "layer"] and len(both.columns) == 2 * len(results.score_kinds)
+
+
+def test_pole_table_and_its_display(study) -> None:
+    pole = readings.pole_table(study)
+    assert list(pole.columns) == list(readings.POLE_COLUMNS) and len(pole) == 2 * len(study.layers)
+    assert pole.index[0] == ("pre_softmax", LAYERS[0])
+    shown = readings.pole_display(pole)
+    assert shown.index.names == ["score", "layer"] and shown.index[0][0] == "pre-softmax"
+    assert all(value.endswith("%") for value in shown.to_numpy().ravel())
+    reading = readings.pole_reading(pole)
+    assert reading["pole-kind"] in ("pre-softmax", "post-softmax") and reading["pole-layer"]
