@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-
-from gradcam_study.presentation import alpha_figures  # noqa: E402
-from gradcam_study.study import squeezed_bin_edges  # noqa: E402
+from gradcam_study.presentation import alpha_figures
+from gradcam_study.study import squeezed_bin_edges
 
 RNG = np.random.default_rng(0)
 ALPHAS = 0.5 + 0.01 * RNG.standard_normal(200)

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import torch
 from IPython.display import Markdown
+from test_study import CONFIG, run, small_folder  # noqa: F401  (fixture)
 
 from gradcam_study.findings import alphas as readings
 from gradcam_study.methods import NonZeroAlphas, nonzero_alphas
 from gradcam_study.study import alpha_column, squeezed_bin_edges
-from test_study import CONFIG, run, small_folder  # noqa: F401  (fixture)
 
 LAYERS = ("_avg_pooling:input", "_blocks.15")
 
