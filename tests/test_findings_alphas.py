@@ -66,8 +66,8 @@ def test_image_extremes_match_the_study_summaries(study) -> None:
 def test_box_summary_whiskers_leave_out_the_outlier() -> None:
     values = np.array([0.5] * 9 + [3.0])
     summary = readings.box_summary(values)
-    assert summary["upper whisker"] == 0.5 and summary["max"] == 3.0
-    assert summary["share beyond whiskers"] == pytest.approx(0.1) and summary["count"] == 10
+    assert summary["upper_whisker"] == 0.5 and summary["max"] == 3.0
+    assert summary["share_beyond_whiskers"] == pytest.approx(0.1) and summary["count"] == 10
 
 
 def test_central_shares_count_the_bins_within_each_window() -> None:
@@ -76,8 +76,8 @@ def test_central_shares_count_the_bins_within_each_window() -> None:
     histogram[len(histogram) // 2] = 3  # just right of the centre
     histogram[0] = 1  # at -1
     central = readings.central_shares(histogram, edges)
-    assert central.loc[0.01, "bins"] == 2 and central.loc[0.01, "share of all non-zero alphas"] == 0.75
-    assert central.loc[0.25, "|alpha - 1/2| <="] == pytest.approx(np.arctanh(0.25))
+    assert central.loc[0.01, "bins"] == 2 and central.loc[0.01, "share_of_alphas"] == 0.75
+    assert central.loc[0.25, "alpha_window"] == pytest.approx(np.arctanh(0.25))
 
 
 def test_data_set_reading_says_whether_the_pole_shows() -> None:
@@ -128,21 +128,21 @@ def test_sign_reading_tells_whether_the_instability_reaches_the_weights() -> Non
 
 def test_score_kinds_reading_needs_both_closer() -> None:
     def column(near: float, q01: float, q99: float) -> dict[str, float]:
-        return {"share_near_half": near, "pooled q01": q01, "pooled q99": q99}
+        return {"share_near_half": near, "pooled_q01": q01, "pooled_q99": q99}
 
-    summary = pd.DataFrame({"pre-softmax": column(0.9, 0.4, 0.6), "post-softmax": column(0.99, 0.49, 0.51)})
+    summary = pd.DataFrame({"pre_softmax": column(0.9, 0.4, 0.6), "post_softmax": column(0.99, 0.49, 0.51)})
     assert "do sit closer" in text(readings.score_kinds_reading(summary)["kinds-verdict"])
-    summary["post-softmax"] = pd.Series(column(0.99, 0.3, 0.7))
+    summary["post_softmax"] = pd.Series(column(0.99, 0.3, 0.7))
     assert "not uniformly closer" in text(readings.score_kinds_reading(summary)["kinds-verdict"])
 
 
 def test_paper_range_reading() -> None:
-    one_image = pd.DataFrame({"lower whisker": [0.49, -0.1], "upper whisker": [0.51, 0.1]},
-                             index=["alpha", "denominator term t"])
+    one_image = pd.DataFrame({"lower_whisker": [0.49, -0.1], "upper_whisker": [0.51, 0.1]},
+                             index=["alpha", "denominator_term"])
     reading = readings.paper_range_reading(one_image)
     assert "lie inside the paper's range" in text(reading["paper-range-verdict"])
     assert reading["implied-low"] == f"{1 / 0.53 - 2:.3f}"
-    one_image.loc["alpha", "lower whisker"] = 0.3
+    one_image.loc["alpha", "lower_whisker"] = 0.3
     assert "not all inside" in text(readings.paper_range_reading(one_image)["paper-range-verdict"])
 
 
@@ -151,7 +151,7 @@ def test_near_half_reading_clauses() -> None:
     histogram = np.zeros(len(edges) - 1)
     histogram[len(histogram) // 2] = 10
     central = readings.central_shares(histogram, edges)
-    summary = pd.Series({"share_near_half": 1.0, "pooled q01": 0.5, "pooled q99": 0.5, "pooled q50": 0.5,
+    summary = pd.Series({"share_near_half": 1.0, "pooled_q01": 0.5, "pooled_q99": 0.5, "pooled_q50": 0.5,
                          "far_from_half": 2, "nonzero_alphas": 10})
     reading = readings.near_half_reading(summary, central, histogram)
     assert text(reading["central-clause"]).startswith("most non-zero alphas pile up")
@@ -187,3 +187,17 @@ def test_pole_table_and_its_display(study) -> None:
     assert all(value.endswith("%") for value in shown.to_numpy().ravel())
     reading = readings.pole_reading(pole)
     assert reading["pole-kind"] in ("pre-softmax", "post-softmax") and reading["pole-layer"]
+
+
+def test_tables_label_identifiers_only_for_display() -> None:
+    frame = pd.DataFrame({"alpha": readings.box_summary(np.array([0.4, 0.5, 0.6])),
+                          "denominator_term": readings.box_summary(np.array([-0.1, 0.0, 0.1]))}).T
+    shown = readings.box_table(frame).data
+    assert list(shown.index) == ["alpha", "denominator term t"] and "share beyond whiskers" in shown.columns
+    kinds = readings.box_table(frame.rename(index={"alpha": "pre_softmax"}), readings.BOX_KIND_COLUMNS).data
+    assert kinds.index[0] == "pre-softmax" and kinds.columns[0] == "lower whisker"
+    edges = squeezed_bin_edges()
+    central = readings.central_table(readings.central_shares(np.ones(len(edges) - 1), edges)).data
+    assert central.index.name == "within |tanh(alpha - 1/2)| <=" and central.index[0] == 0.01
+    checks = pd.DataFrame({"pre_softmax": {"units_per_map": 49, "maps_positive_plus_weight": 3, "ratio_q01": 1.0}})
+    assert list(readings.equation_14_table(checks).data.index)[:2] == ["Z (units per map)", "maps with positive GC+ weight"]

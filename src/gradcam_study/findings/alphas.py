@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown
 from matplotlib.cbook import boxplot_stats
+from pandas.io.formats.style import Styler
 
 from ..data import class_name
 from ..explain import Explanation, explain_study_image
@@ -37,7 +38,8 @@ from ..metrics import pearson_per_image
 from ..models import Classifier
 from ..paper import ONE_IMAGE_ALPHA_RANGE
 from ..presentation.formats import decimals, percent, significant
-from ..presentation.labels import SCORE_KIND_LABELS, layer_label
+from ..presentation.labels import SCORE_KIND_LABELS, label, layer_label
+from ..presentation.tables import labelled_frame
 from ..study import (
     ALPHA_QUANTILES,
     DEFAULT_THRESHOLD,
@@ -88,13 +90,13 @@ def box_summary(values: np.ndarray) -> dict[str, float]:
     return {
         "count": values.size,
         "min": values.min(),
-        "lower whisker": stats["whislo"],
+        "lower_whisker": stats["whislo"],
         "q25": stats["q1"],
         "median": stats["med"],
         "q75": stats["q3"],
-        "upper whisker": stats["whishi"],
+        "upper_whisker": stats["whishi"],
         "max": values.max(),
-        "share beyond whiskers": np.mean((values < stats["whislo"]) | (values > stats["whishi"])),
+        "share_beyond_whiskers": np.mean((values < stats["whislo"]) | (values > stats["whishi"])),
     }
 
 
@@ -106,17 +108,16 @@ def alpha_summary(results: LayerResults, kind: str, pooled: np.ndarray) -> pd.Se
     """The data set's non-zero alphas for ``kind``: quantiles and whisker ends of the pooled sample ``pooled``, the
     median over images of each image's quantiles, then :meth:`LayerResults.alpha_extremes`'s count, near-half share,
     count outside [0, 1] and extremes."""
-    summary = {f"pooled {_quantile_name(q)}": np.quantile(pooled, q) for q in ALPHA_QUANTILES}
+    summary = {f"pooled_{_quantile_name(q)}": np.quantile(pooled, q) for q in ALPHA_QUANTILES}
     whiskers = boxplot_stats(pooled)[0]
-    summary.update({"pooled lower whisker": whiskers["whislo"], "pooled upper whisker": whiskers["whishi"]})
+    summary.update({"pooled_lower_whisker": whiskers["whislo"], "pooled_upper_whisker": whiskers["whishi"]})
     summary.update({
-        f"per-image {_quantile_name(q)} (median over images)":
-            results.images[alpha_column(kind, f"alpha_{_quantile_name(q)}")].median()
+        f"image_{_quantile_name(q)}_median": results.images[alpha_column(kind, f"alpha_{_quantile_name(q)}")].median()
         for q in ALPHA_QUANTILES
     })
     extremes = ["nonzero_alphas", "share_near_half", "far_from_half", "alpha_min", "alpha_max"]
     summary.update(results.alpha_extremes(kind)[extremes].to_dict())
-    return pd.Series(summary, name=SCORE_KIND_LABELS[kind])
+    return pd.Series(summary, name=kind)
 
 
 def central_shares(histogram: np.ndarray, edges: np.ndarray, windows: Sequence[float] = CENTRAL_WINDOWS) -> pd.DataFrame:
@@ -127,12 +128,12 @@ def central_shares(histogram: np.ndarray, edges: np.ndarray, windows: Sequence[f
     for w in windows:
         inside = (edges[:-1] >= -w - 1e-9) & (edges[1:] <= w + 1e-9)
         rows.append({
-            "within |tanh(alpha - 1/2)| <=": w,
-            "|alpha - 1/2| <=": np.arctanh(w),
+            "squeezed_window": w,
+            "alpha_window": np.arctanh(w),
             "bins": int(inside.sum()),
-            "share of all non-zero alphas": histogram[inside].sum() / total,
+            "share_of_alphas": histogram[inside].sum() / total,
         })
-    return pd.DataFrame(rows).set_index("within |tanh(alpha - 1/2)| <=")
+    return pd.DataFrame(rows).set_index("squeezed_window")
 
 
 def equation_14_check(explanation: Explanation) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
@@ -147,13 +148,13 @@ def equation_14_check(explanation: Explanation) -> tuple[dict[str, float], np.nd
     ratio = (plus_plus[positive] / (z / 2 * plus[positive])).cpu().numpy()
     heatmap_r = pearson_per_image(explanation.heatmaps["grad_cam_plus_plus"], explanation.heatmaps["grad_cam_plus"])
     check = {
-        "Z (units per map)": z,
-        "maps with positive GC+ weight": int(positive.sum()),
-        "ratio q01": np.quantile(ratio, 0.01),
-        "ratio median": np.median(ratio),
-        "ratio q99": np.quantile(ratio, 0.99),
-        "corr. of weights": np.corrcoef(plus_plus.cpu().numpy(), (z / 2 * plus).cpu().numpy())[0, 1],
-        "corr. of heatmaps": heatmap_r.item(),
+        "units_per_map": z,
+        "maps_positive_plus_weight": int(positive.sum()),
+        "ratio_q01": np.quantile(ratio, 0.01),
+        "ratio_median": np.median(ratio),
+        "ratio_q99": np.quantile(ratio, 0.99),
+        "weight_correlation": np.corrcoef(plus_plus.cpu().numpy(), (z / 2 * plus).cpu().numpy())[0, 1],
+        "heatmap_correlation": heatmap_r.item(),
     }
     return check, (z / 2 * plus).cpu().numpy(), plus_plus.cpu().numpy()
 
@@ -541,13 +542,13 @@ def typical_image_reading(results: LayerResults, image: int, found: NonZeroAlpha
 
 
 def paper_range_reading(one_image: pd.DataFrame, paper_range: tuple[float, float] = ONE_IMAGE_ALPHA_RANGE) -> Reading:
-    """One image's whisker ends (rows ``alpha`` and ``denominator term t`` of :func:`box_summary`) beside the paper's
+    """One image's whisker ends (rows ``alpha`` and ``denominator_term`` of :func:`box_summary`) beside the paper's
     alpha range for its image (section 3.3, VGG16 block5_conv3: "between 0.48 and 0.53"). The paper's interval for
     the denominator terms is not stated in the text available to this book; eq. (13) turns its alpha range into the
     range of ``t`` it implies, ``t = 1/alpha - 2``."""
     implied = (1 / paper_range[1] - 2, 1 / paper_range[0] - 2)
-    low, high = one_image.loc["alpha", ["lower whisker", "upper whisker"]]
-    term_low, term_high = one_image.loc["denominator term t", ["lower whisker", "upper whisker"]]
+    low, high = one_image.loc["alpha", ["lower_whisker", "upper_whisker"]]
+    term_low, term_high = one_image.loc["denominator_term", ["lower_whisker", "upper_whisker"]]
     inside = paper_range[0] <= low and high <= paper_range[1]
     return {
         "whisker-low": decimals(low, 4), "whisker-high": decimals(high, 4),
@@ -590,17 +591,17 @@ def near_half_reading(summary: pd.Series, central: pd.DataFrame, histogram: np.n
     whether most alphas pile up there."""
     edges = squeezed_bin_edges()
     far = int(summary["far_from_half"])
-    central_share = central.loc[NEAR_HALF, "share of all non-zero alphas"]
+    central_share = central.loc[NEAR_HALF, "share_of_alphas"]
     return {
         "near-half-share": percent(summary["share_near_half"], 2),
-        "pooled-q01": decimals(summary["pooled q01"], 4),
-        "pooled-q99": decimals(summary["pooled q99"], 4),
-        "pooled-q50": decimals(summary["pooled q50"], 4),
+        "pooled-q01": decimals(summary["pooled_q01"], 4),
+        "pooled-q99": decimals(summary["pooled_q99"], 4),
+        "pooled-q50": decimals(summary["pooled_q50"], 4),
         "tallest-bin": decimals(((edges[:-1] + edges[1:]) / 2)[np.argmax(histogram)], 3),
         "central-bins": str(int(central.loc[NEAR_HALF, "bins"])),
         "central-share": percent(central_share, 2),
         "bins-within-tenth": str(int(central.loc[0.1, "bins"])),
-        "share-within-tenth": percent(central.loc[0.1, "share of all non-zero alphas"], 2),
+        "share-within-tenth": percent(central.loc[0.1, "share_of_alphas"], 2),
         "central-clause": Markdown("most non-zero alphas pile up in the central bins," if central_share > 0.5
                                    else "the central bins do not hold most of the non-zero alphas,"),
         "outside-clause": Markdown(
@@ -614,11 +615,11 @@ def equation_14_reading(check: Mapping[str, float], explanation: Explanation) ->
     one where the layer's activations are non-negative."""
     non_negative = bool((explanation.activations >= 0).all())
     return {
-        "eq14-q01": decimals(check["ratio q01"]),
-        "eq14-q99": decimals(check["ratio q99"]),
-        "eq14-median": decimals(check["ratio median"]),
-        "eq14-weights": decimals(check["corr. of weights"], 5),
-        "eq14-heatmaps": decimals(check["corr. of heatmaps"], 5),
+        "eq14-q01": decimals(check["ratio_q01"]),
+        "eq14-q99": decimals(check["ratio_q99"]),
+        "eq14-median": decimals(check["ratio_median"]),
+        "eq14-weights": decimals(check["weight_correlation"], 5),
+        "eq14-heatmaps": decimals(check["heatmap_correlation"], 5),
         "eq14-sign": Markdown(
             "The activations of this layer are non-negative, so a positive gradient gives a positive denominator term "
             "and an alpha below one half: wherever eq. (14)'s approximation is off, Grad-CAM++ weights a feature map "
@@ -629,10 +630,10 @@ def equation_14_reading(check: Mapping[str, float], explanation: Explanation) ->
 
 def score_kinds_reading(summary: pd.DataFrame) -> Reading:
     """Whether the post-softmax alphas sit closer to one half than the pre-softmax ones (``summary``: columns of
-    :func:`alpha_summary` by score label): closer when both their near-half share is at least as large and their
+    :func:`alpha_summary` by score kind): closer when both their near-half share is at least as large and their
     pooled 1st-to-99th percentile span at most as wide."""
-    pre, post = summary[SCORE_KIND_LABELS["pre_softmax"]], summary[SCORE_KIND_LABELS["post_softmax"]]
-    span = lambda s: s["pooled q99"] - s["pooled q01"]
+    pre, post = summary["pre_softmax"], summary["post_softmax"]
+    span = lambda s: s["pooled_q99"] - s["pooled_q01"]
     closer = post["share_near_half"] >= pre["share_near_half"] and span(post) <= span(pre)
     return {
         "post-near-half": percent(post["share_near_half"], 3),
@@ -644,7 +645,41 @@ def score_kinds_reading(summary: pd.DataFrame) -> Reading:
     }
 
 
+#: Columns of the tables of one image's boxplot numbers: all of :func:`box_summary`'s, and those of the comparison by
+#: score kind.
+BOX_COLUMNS = ("count", "min", "lower_whisker", "q25", "median", "q75", "upper_whisker", "max", "share_beyond_whiskers")
+BOX_KIND_COLUMNS = ("lower_whisker", "q25", "median", "q75", "upper_whisker", "min", "max")
+
+
+def box_table(frame: pd.DataFrame, columns: Sequence[str] = BOX_COLUMNS, precision: int = 4) -> Styler:
+    """Rows of :func:`box_summary` for display: ``columns`` labelled, counts as integers, the share beyond the
+    whiskers as a percentage, every other number with ``precision`` decimals."""
+    shown = labelled_frame(frame[list(columns)])
+    styled = shown.style.format(precision=precision)
+    if "count" in columns:
+        styled = styled.format("{:.0f}", subset=[label("count")])
+    if "share_beyond_whiskers" in columns:
+        styled = styled.format("{:.2%}", subset=[label("share_beyond_whiskers")])
+    return styled
+
+
+def central_table(central: pd.DataFrame) -> Styler:
+    """:func:`central_shares` for display: windows with 2 decimals, alpha windows with 5, shares as percentages."""
+    shown = central.rename(columns=label)  # the index holds numbers: only its name is an identifier
+    shown.index.name = label(central.index.name)
+    return (shown.style.format_index("{:.2f}").format("{:.5f}", subset=[label("alpha_window")])
+            .format("{:.2%}", subset=[label("share_of_alphas")]))
+
+
+def equation_14_table(checks: pd.DataFrame) -> Styler:
+    """:func:`equation_14_check` by score kind (columns) for display: counts as integers, the rest with 4 decimals."""
+    counts = [label("units_per_map"), label("maps_positive_plus_weight")]
+    return labelled_frame(checks).style.format(precision=4).format("{:.0f}", subset=pd.IndexSlice[counts, :])
+
+
 __all__ = [
+    "BOX_COLUMNS",
+    "BOX_KIND_COLUMNS",
     "CENTRAL_WINDOWS",
     "POLE_COLUMNS",
     "ExplainedImage",
@@ -652,13 +687,16 @@ __all__ = [
     "alpha_summary",
     "both_layers_extremes",
     "box_summary",
+    "box_table",
     "by_kind",
     "central_shares",
+    "central_table",
     "conditioning_reading",
     "constancy_reading",
     "data_set_reading",
     "equation_14_check",
     "equation_14_reading",
+    "equation_14_table",
     "explained_alphas",
     "extreme_unit_reading",
     "farthest_image",
