@@ -8,8 +8,9 @@ of ``RARE``; a unit's value *stands out* when fewer than ``STANDS_OUT`` of the i
 
 >>> import torch
 >>> from gradcam_study.methods import nonzero_alphas
->>> image_extremes(nonzero_alphas(torch.ones(1, 1, 1, 2), torch.tensor([[[[0.0, 0.5]]]])))["term_max"]
-1.0
+>>> extremes = image_extremes(nonzero_alphas(torch.ones(1, 1, 1, 2), torch.tensor([[[[0.0, 0.5]]]])))
+>>> float(extremes["term_max"]), round(float(extremes["alpha_max"]), 4)   # t = (1 + 1) * 0.5, alpha = 1 / (2 + t)
+(1.0, 0.3333)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from IPython.display import Markdown
 from matplotlib.cbook import boxplot_stats
 from pandas.io.formats.style import Styler
 
+from ..capture import ScoreKind
 from ..data import class_name
 from ..explain import Explanation, explain_study_image
 from ..methods import (
@@ -85,7 +87,12 @@ def image_extremes(found: NonZeroAlphas) -> pd.Series:
 
 def box_summary(values: np.ndarray) -> dict[str, float]:
     """The numbers behind a boxplot of ``values`` without outliers: quartiles, whisker ends (last value within 1.5
-    interquartile ranges of the box), extremes and the share of values beyond the whiskers."""
+    interquartile ranges of the box), extremes and the share of values beyond the whiskers.
+
+    >>> summary = box_summary(np.array([0.5] * 9 + [3.0]))
+    >>> float(summary["upper_whisker"]), float(summary["share_beyond_whiskers"])
+    (0.5, 0.1)
+    """
     stats = boxplot_stats(values)[0]
     return {
         "count": values.size,
@@ -104,7 +111,7 @@ def _quantile_name(q: float) -> str:
     return f"q{round(100 * q):02d}"
 
 
-def alpha_summary(results: LayerResults, kind: str, pooled: np.ndarray) -> pd.Series:
+def alpha_summary(results: LayerResults, kind: ScoreKind, pooled: np.ndarray) -> pd.Series:
     """The data set's non-zero alphas for ``kind``: quantiles and whisker ends of the pooled sample ``pooled``, the
     median over images of each image's quantiles, then :meth:`LayerResults.alpha_extremes`'s count, near-half share,
     count outside [0, 1] and extremes."""
@@ -482,7 +489,7 @@ def inner_sign_reading(inner: LayerResults | None, image: ExplainedImage | None)
 
 
 def explained_alphas(
-    results: LayerResults, image: int, kind: str = "pre_softmax", classifier: Classifier | None = None
+    results: LayerResults, image: int, kind: ScoreKind = "pre_softmax", classifier: Classifier | None = None
 ) -> tuple[Explanation, NonZeroAlphas]:
     """One image of ``results`` explained live at its layer (:func:`~gradcam_study.explain.explain_study_image`), and
     its non-zero alphas (eq. (9)) with their denominator terms, gradients and map sums."""
