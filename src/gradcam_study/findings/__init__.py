@@ -12,6 +12,6 @@ on the result (better, worse, alike), the tables beside the paper's, the headlin
 - :mod:`.yardsticks`: the yardsticks as sentences.
 - :mod:`.sanity`: the sanity checks and the choice of score as tables and sentences.
 - :mod:`.family`: the Grad-CAM family chapter's live examples (the images, the composite, eq. (9) against eq. (13)).
-- :mod:`.alphas`: the alphas (nearly constant, numerically unstable): one image's extremes, near-half shares, the
-  pole table and the clauses of their two chapters.
+- :mod:`.alphas`: the alphas, nearly constant: one image's extremes, boxplot numbers, near-half shares, eq. (14).
+- :mod:`.instability`: the alphas, numerically unstable: extremes, the pole table, the inner layer.
 """

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sympy as sp
 
+from gradcam_study.symbolic import objections as ob
 from gradcam_study.symbolic import statements as st
 from gradcam_study.symbolic.layout import aligned, stacked, sum_lines
 from gradcam_study.symbolic.statements import Comparison, compare, latex
@@ -69,7 +70,7 @@ def derivation_reading(layer: st.Layer = st.SMALL_LAYER) -> DerivationReading:
     ]
     phrases["eq9"] = found(alphas.eq9)
 
-    system = st.underdetermined_system(layer, classes=2)
+    system = ob.underdetermined_system(layer, classes=2)
     r = next(iter(system.products))
     # Sixteen columns do not fit a page: the coefficients of the alphas four columns (one map of one class) at a time.
     coefficients = r"\begin{aligned} " + r" \\ ".join(
@@ -99,7 +100,7 @@ def derivation_reading(layer: st.Layer = st.SMALL_LAYER) -> DerivationReading:
         phrases[f"eq11-{name}"] = found_all(solution.residuals)
     math["eq11-difference"] = [shown(r"\text{difference}", system.solutions_difference[first_alpha])]
 
-    analogue = st.constant_treated_as_constant_analogue()
+    analogue = ob.constant_treated_as_constant_analogue()
     math["analogue"] = [latex(analogue.equation) + r"\quad\Rightarrow\quad " + latex(analogue.naive_derivative)]
     math["analogue-correct"] = [latex(analogue.correct_derivative) + r"\quad\Rightarrow\quad "
                                 + latex(analogue.correct_derivative_general_solution)]
@@ -132,14 +133,14 @@ def derivation_reading(layer: st.Layer = st.SMALL_LAYER) -> DerivationReading:
                           lhs_alone=True)]
     phrases.update({"eq19": found(varying.against_eq19), "eq19-terms": str(len(gradients))})
 
-    linear = st.linear_term_invariance(layer)
+    linear = ob.linear_term_invariance(layer)
     change = linear.residual_change.difference
     math["linear"] = [shown(r"\text{residual}(Y + L) - \text{residual}(Y)",
                             sp.collect(change, list(linear.slopes.values()), func=sp.factor), lhs_alone=True)]
     offset_derivative = sp.diff(change, linear.offset)
     phrases.update({"linear": found_all(linear.alphas.values()), "linear-offset": str(offset_derivative)})
 
-    base = st.base_changes_alphas(layer)
+    base = ob.base_changes_alphas(layer)
     # Written with g, the gradient of S, as above; numerator and denominator on lines of their own.
     g = sp.Symbol("g")
     numerator, denominator = sp.fraction(sp.factor(base.comparison.difference.subs(alphas.gradient, g)))
