@@ -16,4 +16,6 @@ on the result (better, worse, alike), the tables beside the paper's, the headlin
   positive gradients.
 - :mod:`.empirical`: the empirical tests (Table 1, Table 2, Figure 6, margins, threshold, inner layer) in words.
 - :mod:`.heatmaps`: the heatmaps side by side and their similarity in words.
+- :mod:`.alphas`: the alphas, nearly constant: one image's extremes, boxplot numbers, near-half shares, eq. (14).
+- :mod:`.instability`: the alphas, numerically unstable: extremes, the pole table, the inner layer.
 """

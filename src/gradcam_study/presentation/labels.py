@@ -99,6 +99,25 @@ LABELS: dict[str, str] = {
     "share_above_one": "share above 1",
     "low": "95% CI low",
     "high": "95% CI high",
+    # The alpha chapters' tables (gradcam_study.findings.alphas).
+    "denominator_term": "denominator term t",
+    "lower_whisker": "lower whisker",
+    "upper_whisker": "upper whisker",
+    "share_beyond_whiskers": "share beyond whiskers",
+    "pooled_lower_whisker": "pooled lower whisker",
+    "pooled_upper_whisker": "pooled upper whisker",
+    **{f"pooled_q{q}": f"pooled q{q}" for q in ("01", "25", "50", "75", "99")},
+    **{f"image_q{q}_median": f"per-image q{q} (median over images)" for q in ("01", "25", "50", "75", "99")},
+    "squeezed_window": "within |tanh(alpha - 1/2)| <=",
+    "alpha_window": "|alpha - 1/2| <=",
+    "share_of_alphas": "share of all non-zero alphas",
+    "units_per_map": "Z (units per map)",
+    "maps_positive_plus_weight": "maps with positive GC+ weight",
+    "ratio_q01": "ratio q01",
+    "ratio_median": "ratio median",
+    "ratio_q99": "ratio q99",
+    "weight_correlation": "corr. of weights",
+    "heatmap_correlation": "corr. of heatmaps",
 }
 
 

@@ -1,8 +1,8 @@
 """Symbolic checks of the derivation of the Grad-CAM++ alphas (Lerma & Lucas 2022, §2.2, §3.1, §3.3, Appendix A).
 
 Each function builds one statement of the paper on a small concrete layer and returns the SymPy expressions
-being compared with their simplified difference; chapter 3 of the book displays them and ``tests/test_symbolic.py``
-asserts them.
+being compared with their simplified difference; chapter 3 of the book displays them (:mod:`.reading` reads them
+in words and lays out their displays) and ``tests/test_symbolic.py`` asserts them.
 """
 
 from gradcam_study.symbolic.objections import (
