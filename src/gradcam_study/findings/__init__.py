@@ -12,4 +12,5 @@ on the result (better, worse, alike), the tables beside the paper's, the headlin
 - :mod:`.yardsticks`: the yardsticks as sentences.
 - :mod:`.sanity`: the sanity checks and the choice of score as tables and sentences.
 - :mod:`.family`: the Grad-CAM family chapter's live examples (the images, the composite, eq. (9) against eq. (13)).
+- :mod:`.claims`: the paper's claims checked, for the conclusions: what held and what did not.
 """

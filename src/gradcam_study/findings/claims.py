@@ -14,6 +14,7 @@ what did not". Every verdict is the one the study decided by the declared criter
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,9 @@ from ..study.verdicts import (
     verdict_words,
 )
 from .pairs import PairReading, held_for, read_pair
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 #: The pairs against Grad-CAM, as Table 1 orders them: Grad-CAM++ vs Grad-CAM, Grad-CAM+ vs Grad-CAM.
 AGAINST_GRAD_CAM: tuple[str, ...] = tuple(pair for pair in PAPER_PAIR_IDS if pair.endswith("/grad_cam"))
@@ -275,37 +279,34 @@ def claims_table(results: LayerResults, threshold: float = DEFAULT_THRESHOLD) ->
     reported = paper.table1()
     paper_alphas = "–".join(str(end) for end in paper.ONE_IMAGE_ALPHA_RANGE) + " (one image)"
     rows: dict[tuple[str, str], tuple[str, str, str]] = {}
-    for claim in CLAIM_LABELS:
-        for kind in results.score_kinds:
-            extremes = results.alpha_extremes(kind)
-            near, far = float(extremes["share_near_half"]), int(extremes["far_from_half"])
-            plus = read_pair(statistics, PLUS_PAIR_ID, kind)
-            if claim == "alphas_about_half":
-                row = (paper_alphas, f"{percent(near, 2)} within {NEAR_HALF} of 1/2",
-                       "yes" if near > ABOUT_HALF_SHARE else "no")
-            elif claim == "alphas_unstable":
-                row = ("extreme values on ImageNetV2", f"{far} alphas with |α − 1/2| > 1/2",
-                       "yes" if far else "not observed")
-            elif claim == "heatmaps_nearly_equal":
-                same, versus = similarity.loc[(PLUS_PAIR_ID, kind)], similarity.loc[(_PLUS_VS_GRAD_CAM, kind)]
-                row = ("Figure 5 (examples)",
-                       (f"median top-pixel overlap {decimals(same['median_overlap'], 2)} (criterion ≥ "
-                       f"{NEARLY_EQUAL_OVERLAP}; with Grad-CAM: {decimals(versus['median_overlap'], 2)}); median "
-                       f"correlation {decimals(same['median_correlation'], 4)}"),
-                       "yes" if _heatmaps_nearly_equal(similarity, PLUS_PAIR_ID, kind) else "no")
-            elif claim == "performs_like_plus":
-                row = (decimals(reported.loc[PLUS_PAIR_ID, kind], 2), f"{_interval(plus)}; {plus.tost()}",
-                       _alike_held(plus))
-            else:
-                pair = AGAINST_GRAD_CAM[0] if claim == "plus_plus_better" else AGAINST_GRAD_CAM[1]
-                against = read_pair(statistics, pair, kind)
-                row = (decimals(reported.loc[pair, kind], 2), _interval(against), _better_held(against))
-            rows[(claim, kind)] = row
+    for kind in results.score_kinds:
+        extremes = results.alpha_extremes(kind)
+        near, far = float(extremes["share_near_half"]), int(extremes["far_from_half"])
+        same, versus = similarity.loc[(PLUS_PAIR_ID, kind)], similarity.loc[(_PLUS_VS_GRAD_CAM, kind)]
+        plus = read_pair(statistics, PLUS_PAIR_ID, kind)
+        rows[("alphas_about_half", kind)] = (paper_alphas, f"{percent(near, 2)} within {NEAR_HALF} of 1/2",
+                                             "yes" if near > ABOUT_HALF_SHARE else "no")
+        rows[("alphas_unstable", kind)] = ("extreme values on ImageNetV2", f"{far} alphas with |α − 1/2| > 1/2",
+                                           "yes" if far else "not observed")
+        rows[("heatmaps_nearly_equal", kind)] = (
+            "Figure 5 (examples)",
+            (f"median top-pixel overlap {decimals(same['median_overlap'], 2)} (criterion ≥ {NEARLY_EQUAL_OVERLAP}; "
+             f"with Grad-CAM: {decimals(versus['median_overlap'], 2)}); median correlation "
+             f"{decimals(same['median_correlation'], 4)}"),
+            "yes" if _heatmaps_nearly_equal(similarity, PLUS_PAIR_ID, kind) else "no",
+        )
+        rows[("performs_like_plus", kind)] = (decimals(reported.loc[PLUS_PAIR_ID, kind], 2),
+                                              f"{_interval(plus)}; {plus.tost()}", _alike_held(plus))
+        for claim, pair in zip(("plus_plus_better", "plus_better"), AGAINST_GRAD_CAM):
+            against = read_pair(statistics, pair, kind)
+            rows[(claim, kind)] = (decimals(reported.loc[pair, kind], 2), _interval(against), _better_held(against))
+    # One block of rows per claim, in the order of CLAIM_LABELS, its score kinds within it.
+    rows = {(claim, kind): rows[(claim, kind)] for claim in CLAIM_LABELS for kind in results.score_kinds}
     index = pd.MultiIndex.from_tuples(list(rows), names=["claim", "score"])
     return pd.DataFrame(list(rows.values()), index=index, columns=list(CLAIM_COLUMNS))
 
 
-def shown_claims(table: pd.DataFrame):
+def shown_claims(table: pd.DataFrame) -> Styler:
     """A :func:`claims_table` for display: claims, score kinds and columns labelled."""
     shown = table.rename(index={**CLAIM_LABELS, **SCORE_KIND_LABELS}, columns=CLAIM_COLUMNS)
     return shown.style
