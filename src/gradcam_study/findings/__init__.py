@@ -18,4 +18,5 @@ on the result (better, worse, alike), the tables beside the paper's, the headlin
 - :mod:`.heatmaps`: the heatmaps side by side and their similarity in words.
 - :mod:`.alphas`: the alphas, nearly constant: one image's extremes, boxplot numbers, near-half shares, eq. (14).
 - :mod:`.instability`: the alphas, numerically unstable: extremes, the pole table, the inner layer.
+- :mod:`.claims`: the paper's claims checked, for the conclusions: what held and what did not.
 """
