@@ -119,8 +119,10 @@ def test_threshold_reading_names_empty_thresholds_and_ranges() -> None:
     sweep = pd.DataFrame([[9, 0.98, 0.9], [4, 0.98, 1.1]], columns=columns, index=[0.0, 0.1])
     reading = empirical.threshold_reading(sweep, [0.8, 0.9])
     assert reading["sweep-empty"].startswith("No image is kept at the thresholds 0.8, 0.9,")
-    assert reading["sweep-gcpp-gcp-pre"] == "at 0.980" and reading["sweep-gcpp-gc-pre"] == "between 0.900 and 1.100"
-    assert (reading["sweep-kept-first"], reading["sweep-kept-last"]) == ("9", "4")
+    assert reading["sweep-gcpp-gcp-pre"] == "stays at 0.980"
+    assert reading["sweep-gcpp-gc-pre"] == "lies between 0.900 and 1.100"
+    assert reading["sweep-kept"] == "falls from 9 to 4 images"
+    assert empirical.threshold_reading(sweep.iloc[:1], [])["sweep-kept"] == "stays at 9 images"
     assert empirical.threshold_reading(sweep, [])["sweep-empty"] == "Every threshold keeps at least one image."
 
 

@@ -301,19 +301,21 @@ def kept_shares(results: LayerResults, thresholds: Sequence[float] = THRESHOLDS)
 
 def threshold_reading(sweep: pd.DataFrame, empty: Sequence[float]) -> Reading:
     """The thresholds that keep no image (``sweep-empty``), the range of Grad-CAM++ against Grad-CAM+ and against
-    Grad-CAM over the thresholds (``sweep-<pair>-<kind>``: "at x" or "between x and y") and the kept counts at
-    both ends (``sweep-kept-first``, ``sweep-kept-last``)."""
+    Grad-CAM over the thresholds (``sweep-<pair>-<kind>``, with its verb: "stays at x" or "lies between x and y")
+    and the kept count from the first threshold to the last (``sweep-kept``: "falls from n to m images" or "stays
+    at n images")."""
+    first, last = sweep[("kept", "images")].iloc[0], sweep[("kept", "images")].iloc[-1]
     reading: Reading = {
         "sweep-empty": (f"No image is kept at the threshold{'s' if len(empty) > 1 else ''} "
                         f"{', '.join(decimals(t, 1) for t in empty)}, which the table and the figure therefore leave out."
                         if empty else "Every threshold keeps at least one image."),
-        "sweep-kept-first": str(sweep[("kept", "images")].iloc[0]),
-        "sweep-kept-last": str(sweep[("kept", "images")].iloc[-1]),
+        "sweep-kept": (f"falls from {first} to {last} images" if first != last else f"stays at {first} images"),
     }
     for kind, pair in sweep.columns:
         if pair in (PLUS_PAIR_ID, GRAD_CAM_PAIR_ID):
             low, high = decimals(sweep[(kind, pair)].min()), decimals(sweep[(kind, pair)].max())
-            reading[f"sweep-{PAIR_KEYS[pair]}-{kind_key(kind)}"] = f"at {low}" if low == high else f"between {low} and {high}"
+            reading[f"sweep-{PAIR_KEYS[pair]}-{kind_key(kind)}"] = (f"stays at {low}" if low == high
+                                                                 else f"lies between {low} and {high}")
     return reading
 
 
