@@ -126,6 +126,11 @@ def test_the_facts_the_chapters_quote_are_read_from_the_results() -> None:
     assert values["score-kept"] == "3" and values["score-threshold"] == "0.6" and values["score-images"] == "10"
     assert values["identical-tolerance"] == f"{readings.IDENTICAL_TOLERANCE:g}"
     assert values["shift-layer"] == results.config.shift_layer and values["sanity-images-scores"] == str(IMAGES)
+    assert values["shift-top-share"] == "10%"
+    import dataclasses
+
+    wider = dataclasses.replace(results, config=dataclasses.replace(results.config, top_fraction=0.25))
+    assert readings.score_values(wider, scores, threshold=0.6)["shift-top-share"] == "25%"
 
 
 def test_the_example_image_is_the_first_above_the_threshold() -> None:

@@ -430,6 +430,7 @@ def score_values(results: SanityResults, scores: StudyResults, threshold: float 
         "shift-scale": f"{results.config.shift_scale:g}",
         "shift-channel": str(results.config.shift_channel),
         "shift-layer": results.config.shift_layer,
+        "shift-top-share": percent(results.config.top_fraction, 0),
         "sanity-images-scores": str(len(results.images)),
     }
 
