@@ -16,14 +16,14 @@ KINDS = ("pre_softmax", "post_softmax")
 GC = pair_id("grad_cam_plus_plus", "grad_cam")
 
 
-def similarity(plus_overlap: float, undefined: int = 0) -> pd.DataFrame:
+def similarity(plus_overlap: float, undefined: int = 0, verdict: Verdict | None = None) -> pd.DataFrame:
     rows, index = [], []
     for kind in KINDS:
         for first, second in METHOD_PAIRS:
             pair = pair_id(first, second)
             plus = pair == PLUS_PAIR_ID
             rows.append({"median_overlap": plus_overlap if plus else 0.8, "median_correlation": 0.99995,
-                         "undefined": undefined, "verdict": (Verdict.NEARLY_EQUAL if plus else Verdict.DIFFERENT).value})
+                         "undefined": undefined, "verdict": (verdict or (Verdict.NEARLY_EQUAL if plus else Verdict.DIFFERENT)).value})
             index.append((pair, kind))
     return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["methods", "score"]))
 
@@ -41,6 +41,15 @@ def test_the_similarity_in_words_follows_the_overlaps() -> None:
     other = heatmaps.similarity_reading(similarity(0.7, undefined=1), kept=21)
     assert other["similarity-separates"].startswith("Here the alphas move the hot spots")
     assert other["similarity-undefined"].startswith("6 correlations over the kept images are undefined")
+
+
+def test_too_few_images_show_the_numbers_without_a_verdict_or_a_conclusion() -> None:
+    reading = heatmaps.similarity_reading(similarity(0.98, verdict=Verdict.TOO_FEW_IMAGES), kept=3)
+    assert reading["similarity-plus"].startswith(
+        "the Grad-CAM++ and Grad-CAM+ heatmaps are shown without a verdict with pre-softmax gradients (fewer than ")
+    assert "median overlap 0.98" in reading["similarity-plus"] and "nearly equal" not in reading["similarity-plus"]
+    assert reading["similarity-separates"].startswith("With fewer than ")
+    assert "therefore" not in reading["similarity-separates"]
 
 
 def test_live_correlations_are_read_against_the_stored_ones() -> None:

@@ -26,8 +26,10 @@ from ..study.config import DEFAULT_THRESHOLD
 from ..study.results import LayerResults
 from ..study.verdicts import (
     NEARLY_EQUAL_CORRELATION,
+    MIN_IMAGES_FOR_VERDICT,
     NEARLY_EQUAL_OVERLAP,
     TOP_SHARE,
+    Verdict,
     verdict_words,
 )
 
@@ -98,9 +100,17 @@ def pair_verdicts(similarity: pd.DataFrame, pair: str) -> str:
     """``"the Grad-CAM++ and Grad-CAM+ heatmaps are nearly equal with pre-softmax gradients (median overlap 0.98,
     median correlation 1.0000) and ..."``: a pair's verdict with each score kind and what it rests on."""
     kinds = list(dict.fromkeys(similarity.index.get_level_values(1)))
-    parts = [f"{verdict_words(similarity.loc[(pair, k), 'verdict'])} with {SCORE_KIND_LABELS[k]} gradients (median "
-             f"overlap {decimals(similarity.loc[(pair, k), 'median_overlap'], 2)}, median correlation "
-             f"{decimals(similarity.loc[(pair, k), 'median_correlation'], 4)})" for k in kinds]
+    parts = []
+    for k in kinds:
+        row = similarity.loc[(pair, k)]
+        numbers = (f"median overlap {decimals(row['median_overlap'], 2)}, median correlation "
+                   f"{decimals(row['median_correlation'], 4)}")
+        # Below the minimum the numbers are shown without a verdict, in a clause that still reads after "are".
+        if row["verdict"] == Verdict.TOO_FEW_IMAGES.value:
+            parts.append(f"shown without a verdict with {SCORE_KIND_LABELS[k]} gradients (fewer than "
+                         f"{MIN_IMAGES_FOR_VERDICT} images; {numbers})")
+        else:
+            parts.append(f"{verdict_words(row['verdict'])} with {SCORE_KIND_LABELS[k]} gradients ({numbers})")
     return f"the {pair_label(pair).replace(' vs ', ' and ')} heatmaps are {' and '.join(parts)}"
 
 
@@ -108,8 +118,10 @@ def similarity_reading(similarity: pd.DataFrame, kept: int) -> Reading:
     """The similarity over the kept images in words: each of the two pairs' verdicts (``similarity-plus``,
     ``similarity-gc``), whether the alphas move the hot spots less than the ReLU on the gradients
     (``similarity-separates``: the median overlap of Grad-CAM++ and Grad-CAM+ above that of Grad-CAM++ and Grad-CAM
-    with every score kind) and the undefined correlations (``similarity-undefined``)."""
+    with every score kind; no conclusion where a verdict had too few images) and the undefined correlations
+    (``similarity-undefined``)."""
     kinds = list(dict.fromkeys(similarity.index.get_level_values(1)))
+    judged = not (similarity["verdict"] == Verdict.TOO_FEW_IMAGES.value).any()
     closer = all(similarity.loc[(PLUS_PAIR_ID, k), "median_overlap"] > similarity.loc[(GRAD_CAM_PAIR_ID, k),
                                                                                       "median_overlap"] for k in kinds)
     undefined = int(similarity["undefined"].sum())
@@ -118,6 +130,9 @@ def similarity_reading(similarity: pd.DataFrame, kept: int) -> Reading:
         "similarity-plus": pair_verdicts(similarity, PLUS_PAIR_ID),
         "similarity-gc": pair_verdicts(similarity, GRAD_CAM_PAIR_ID),
         "similarity-separates": (
+            f"With fewer than {MIN_IMAGES_FOR_VERDICT} images behind some of these medians, no conclusion is drawn "
+            "on whether the alphas or the ReLU on the gradients move the hot spots more."
+            if not judged else
             "What separates the methods is therefore not the alphas but the ReLU on the gradients: Grad-CAM+ and "
             "Grad-CAM++ share it, and once it is applied the alphas move the hot spots of the heatmap less."
             if closer else
