@@ -141,6 +141,14 @@ def test_the_log_gap_and_the_narrowest_spread_of_the_papers_tables() -> None:
     assert "against 0.64 for Grad-CAM++ vs Grad-CAM" in claims.narrowest_spread(paper.table2(), 2)
 
 
+def test_the_spread_tells_the_means_story_only_where_the_plus_pair_is_narrowest() -> None:
+    table2 = paper.table2()
+    assert claims.spread_story(table2) == "The per-image spread tells the same story as the means."
+    wider = table2.copy()
+    wider.loc[PLUS_PAIR_ID, ("post_softmax", "std")] = 10.0
+    assert claims.spread_story(wider).startswith("The per-image spread does not single out Grad-CAM++ vs Grad-CAM+")
+
+
 def test_the_claims_table_reads_each_verdict() -> None:
     frame = statistics({(PLUS_PAIR_ID, "pre_softmax"): Verdict.SECOND_AHEAD.value,
                         (PLUS_PAIR_ID, "post_softmax"): Verdict.ALIKE.value,

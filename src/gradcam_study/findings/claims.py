@@ -200,6 +200,20 @@ def narrowest_spread(table2: pd.DataFrame, digits: int = 3, beside: str | None =
     return "; ".join(parts)
 
 
+def spread_story(table2: pd.DataFrame) -> str:
+    """Whether the per-image spread of a Table 2 tells the story of the means (Grad-CAM++ closest to Grad-CAM+): the
+    narrowest spread of the log relative performance is Grad-CAM++ vs Grad-CAM+'s with every score kind.
+
+    >>> spread_story(paper.table2())
+    'The per-image spread tells the same story as the means.'
+    """
+    kinds = dict.fromkeys(table2.columns.get_level_values(0))
+    if all(table2[(kind, "std")].idxmin() == PLUS_PAIR_ID for kind in kinds):
+        return "The per-image spread tells the same story as the means."
+    return (f"The per-image spread does not single out {pair_label(PLUS_PAIR_ID)} as the closest pair with every kind "
+            "of score.")
+
+
 def _heatmaps_nearly_equal(similarity: pd.DataFrame, pair: str, kind: str) -> bool:
     return similarity.loc[(pair, kind), "verdict"] in (Verdict.IDENTICAL.value, Verdict.NEARLY_EQUAL.value)
 
@@ -420,4 +434,4 @@ def architecture_items(summary: pd.DataFrame, studies: Mapping[str, object]) -> 
 
 __all__ = ["AGAINST_GRAD_CAM", "CLAIM_COLUMNS", "CLAIM_LABELS", "alpha_heatmap_items", "architecture_items",
            "claims_criteria", "claims_table", "criterion_words", "depth_items", "distance_clause", "grad_cam_items",
-           "inner_items", "log_gaps", "narrowest_spread", "plus_items", "setting_reading", "shown_claims"]
+           "inner_items", "log_gaps", "narrowest_spread", "plus_items", "setting_reading", "shown_claims", "spread_story"]
