@@ -61,6 +61,39 @@ def test_findings_are_sentences_about_every_yardstick(results, monkeypatch: pyte
     assert findings.startswith("- **here.**")
 
 
+def test_pair_finding_groups_the_yardsticks_by_verdict_and_turns_a_gap_the_winners_way(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from gradcam_study.findings import yardsticks as readings
+    from gradcam_study.study.verdicts import Verdict
+
+    def row(verdict: Verdict, difference: float = 0.0, low: float = 0.0, high: float = 0.0, images: int = 50) -> dict:
+        better = {Verdict.FIRST_AHEAD: "first", Verdict.SECOND_AHEAD: "second"}.get(verdict, "neither")
+        return {"first_value": 20.0, "second_value": 20.0 - difference, "difference": difference, "low": low,
+                "high": high, "images": images, "verdict": verdict.value, "better": better,
+                "separated": better != "neither"}
+
+    comparison = pd.DataFrame.from_dict({
+        "average_drop": row(Verdict.ALIKE),
+        "increase_in_confidence": row(Verdict.NOT_SEPARATED),
+        "win_percent": row(Verdict.IDENTICAL),
+        "deletion_auc": row(Verdict.SECOND_AHEAD, difference=0.05, low=0.03, high=0.07),
+        "insertion_auc": row(Verdict.TOO_FEW_IMAGES, images=2),
+    }, orient="index")
+    monkeypatch.setattr(readings, "paired_comparison", lambda *args, **kwargs: comparison)
+    sentence = pair_finding(None, "pre_softmax", "grad_cam_plus_plus", "grad_cam_plus")  # type: ignore[arg-type]
+    assert "identical under Win % head-to-head." in sentence
+    assert "Under Average Drop % Grad-CAM++ and Grad-CAM+ are alike" in sentence
+    assert "Increase in Confidence % does not separate Grad-CAM++ and Grad-CAM+" in sentence
+    # A lower deletion AUC is better: the second method is ahead, by a positive gap with its interval turned too.
+    assert "Under deletion AUC (50 images), Grad-CAM+ is ahead by 0.050 [0.030, 0.070]" in sentence
+    assert sentence.endswith(f"Insertion AUC (2 images) has too few images for a verdict (fewer than "
+                             f"{MIN_IMAGES_FOR_VERDICT}).")
+    assert readings.standing(comparison, "insertion_auc", "grad_cam").startswith(
+        "shown without a verdict (too few images) beside Grad-CAM under insertion AUC")
+
+
 def test_a_small_separated_difference_never_prints_as_zero() -> None:
     from gradcam_study.findings.yardsticks import _value
 

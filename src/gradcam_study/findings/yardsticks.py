@@ -173,7 +173,7 @@ RELATION = {
     Verdict.FIRST_AHEAD.value: "ahead of",
     Verdict.SECOND_AHEAD.value: "behind",
     Verdict.NOT_SEPARATED.value: "not separated from",
-    Verdict.TOO_FEW_IMAGES.value: "(too few images for a verdict) beside",
+    Verdict.TOO_FEW_IMAGES.value: "shown without a verdict (too few images) beside",
 }
 
 
