@@ -99,6 +99,13 @@ def test_identical_kinds_and_the_shift_are_read_with_the_tolerance() -> None:
     assert (summary.xs("pre_softmax", level="kind")["changed"] == 1).all()
     assert (summary.xs("log_softmax", level="kind")["changed"] == 0).all()
     assert not readings.vulnerability_table(results).isna().any().any()
+    # The share of top pixels is the one the checks measured with, not a typed 10%.
+    assert "median top-10% overlap" in shift and ("pre-softmax", "top-10% overlap") in readings.vulnerability_table(results)
+    import dataclasses
+
+    wider = dataclasses.replace(results, config=dataclasses.replace(results.config, top_fraction=0.25))
+    assert "median top-25% overlap" in readings.vulnerability_findings(wider)
+    assert ("pre-softmax", "top-25% overlap") in readings.vulnerability_table(wider)
 
 
 def test_the_conclusion_paragraph_follows_the_verdicts() -> None:

@@ -214,7 +214,7 @@ def vulnerability_table(results: SanityResults) -> pd.DataFrame:
         part = summary.xs(kind, level="kind")
         data[(SCORE_KIND_LABELS[kind], "median r")] = [decimals(v, 3) if np.isfinite(v) else "–"
                                                       for v in part["correlation"]]
-        data[(SCORE_KIND_LABELS[kind], "top-10% overlap")] = [decimals(v, 2) for v in part["top_overlap"]]
+        data[(SCORE_KIND_LABELS[kind], f"top-{percent(results.config.top_fraction, 0)} overlap")] = [decimals(v, 2) for v in part["top_overlap"]]
         data[(SCORE_KIND_LABELS[kind], "images changed")] = [percent(v, 0) for v in part["changed"]]
     index = summary.xs(ALL_SCORE_KINDS[0], level="kind").index
     return pd.DataFrame(data, index=pd.MultiIndex.from_tuples(
@@ -235,7 +235,7 @@ def vulnerability_findings(results: SanityResults) -> str:
         steady = bool((others["max_difference"] <= IDENTICAL_TOLERANCE).all())
         sentences.append(
             f"At {layer_label(layer)}, the median correlation of each method's pre-softmax heatmaps before and after "
-            f"the shift (and their median top-10% overlap) is: {moved}; the post-softmax and log-softmax heatmaps "
+            f"the shift (and their median top-{percent(results.config.top_fraction, 0)} overlap) is: {moved}; the post-softmax and log-softmax heatmaps "
             + ("are identical on every image (largest difference "
                f"{float(others['max_difference'].max()):.1e})." if steady else
                f"change on some images (largest difference {float(others['max_difference'].max()):.2g}).")
