@@ -100,7 +100,7 @@ def test_figure6_spread_counts_images_within_one_percent_and_above_one() -> None
     spread = empirical.relative_performance_spread(per_image)
     row = spread.loc[(PLUS_PAIR_ID, "pre_softmax")]
     assert row["share_within_one_percent"] == 0.5 and row["share_above_one"] == 0.5 and row["median"] == 1.0
-    assert empirical.spread_reading(spread) == {"spread-gcpp-gcp-pre": "50.0%"}
+    assert empirical.spread_reading(spread) == {"spread-band": "1%", "spread-gcpp-gcp-pre": "50.0%"}
 
 
 def test_margins_reading_says_from_which_margin_equivalence_is_shown() -> None:
@@ -112,6 +112,7 @@ def test_margins_reading_says_from_which_margin_equivalence_is_shown() -> None:
     assert shown.startswith("For Grad-CAM++ vs Grad-CAM+, equivalence is shown at none of these margins with "
                             "pre-softmax maps and from a margin of 5.0% with post-softmax maps.")
     assert "For Grad-CAM++ vs Grad-CAM, equivalence is shown at none of these margins with both kinds of score." in shown
+    assert empirical.margins_reading(sweep)["margins-level"] == f"{empirical.SIGNIFICANCE_LEVEL:g}"
 
 
 def test_threshold_reading_names_empty_thresholds_and_ranges() -> None:
@@ -122,6 +123,7 @@ def test_threshold_reading_names_empty_thresholds_and_ranges() -> None:
     assert reading["sweep-gcpp-gcp-pre"] == "stays at 0.980"
     assert reading["sweep-gcpp-gc-pre"] == "lies between 0.900 and 1.100"
     assert reading["sweep-kept"] == "falls from 9 to 4 images"
+    assert (reading["sweep-lowest"], reading["sweep-highest"]) == ("0", "0.9")  # the empty thresholds count too
     assert empirical.threshold_reading(sweep.iloc[:1], [])["sweep-kept"] == "stays at 9 images"
     assert empirical.threshold_reading(sweep, [])["sweep-empty"] == "Every threshold keeps at least one image."
 

@@ -43,7 +43,7 @@ def test_extreme_unit_stands_out_only_when_few_units_exceed_it() -> None:
     found = found_from([0.3] + [0.5] * many, [9.0] + [1.0] * many, [1.0] * (many + 1))
     reading = instability.extreme_unit_reading(found)
     assert "|gradient| is the largest of the image" in text(reading["unit-verdict"])
-    assert reading["unit-larger-gradient"] == "0.0%"
+    assert reading["unit-larger-gradient"] == "0.0%" and reading["unit-stands-out"] == "1%"
     # The same alpha at a gradient and in a map smaller than most others': nothing stands out.
     found = found_from([0.3] + [0.5] * many, [0.1] + [1.0] * many, [0.1] + [1.0] * many)
     assert text(instability.extreme_unit_reading(found)["unit-verdict"]).startswith("Neither is among the largest 1%")

@@ -232,9 +232,10 @@ def relative_performance_spread(per_image: pd.DataFrame) -> pd.DataFrame:
 
 def spread_reading(spread: pd.DataFrame) -> Reading:
     """The shares of images within 1% of 1 (``spread-<pair>-<kind>``) for Grad-CAM++ against Grad-CAM+ and against
-    Grad-CAM."""
-    return {f"spread-{PAIR_KEYS[pair]}-{kind_key(kind)}": percent(share)
-            for (pair, kind), share in spread["share_within_one_percent"].items()}
+    Grad-CAM, and that band itself (``spread-band``, :data:`ONE_PERCENT`)."""
+    return {"spread-band": percent(ONE_PERCENT, 0),
+            **{f"spread-{PAIR_KEYS[pair]}-{kind_key(kind)}": percent(share)
+               for (pair, kind), share in spread["share_within_one_percent"].items()}}
 
 
 def verdict_list(statistics: pd.DataFrame) -> Markdown:
@@ -261,7 +262,8 @@ def narrowest_margin(sweep: pd.DataFrame, pair: str, kind: str) -> str:
 
 def margins_reading(sweep: pd.DataFrame) -> Reading:
     """For each pair (Grad-CAM++ against Grad-CAM+ first), from which margin equivalence is shown with each score
-    kind (``margins-shown``), and the two shown margins (``margins-strict``, ``margins-declared``)."""
+    kind (``margins-shown``), the two shown margins (``margins-strict``, ``margins-declared``) and the level a
+    TOST p-value is read at (``margins-level``)."""
     kinds = list(dict.fromkeys(sweep.index.get_level_values(1)))
     sentences = []
     for pair in (PLUS_PAIR_ID, GRAD_CAM_PAIR_ID, POSITIVE_GRADIENTS_PAIR_ID):
@@ -272,7 +274,7 @@ def margins_reading(sweep: pd.DataFrame) -> Reading:
             sentences.append(f"For {pair_label(pair)}, equivalence is shown "
                              + " and ".join(f"{found[k]} with {SCORE_KIND_LABELS[k]} maps" for k in kinds) + ".")
     return {"margins-shown": " ".join(sentences), "margins-strict": percent(STRICT_EQUIVALENCE_MARGIN, 0),
-            "margins-declared": percent(EQUIVALENCE_MARGIN, 0)}
+            "margins-declared": percent(EQUIVALENCE_MARGIN, 0), "margins-level": f"{SIGNIFICANCE_LEVEL:g}"}
 
 
 def threshold_sweep(results: LayerResults, thresholds: Sequence[float] = THRESHOLDS) -> tuple[pd.DataFrame, list[float]]:
@@ -303,9 +305,12 @@ def threshold_reading(sweep: pd.DataFrame, empty: Sequence[float]) -> Reading:
     """The thresholds that keep no image (``sweep-empty``), the range of Grad-CAM++ against Grad-CAM+ and against
     Grad-CAM over the thresholds (``sweep-<pair>-<kind>``, with its verb: "stays at x" or "lies between x and y")
     and the kept count from the first threshold to the last (``sweep-kept``: "falls from n to m images" or "stays
-    at n images")."""
+    at n images"), and the lowest and highest threshold of the sweep (``sweep-lowest``, ``sweep-highest``)."""
     first, last = sweep[("kept", "images")].iloc[0], sweep[("kept", "images")].iloc[-1]
+    thresholds = sorted([*sweep.index, *empty])
     reading: Reading = {
+        "sweep-lowest": f"{thresholds[0]:g}",
+        "sweep-highest": f"{thresholds[-1]:g}",
         "sweep-empty": (f"No image is kept at the threshold{'s' if len(empty) > 1 else ''} "
                         f"{', '.join(decimals(t, 1) for t in empty)}, which the table and the figure therefore leave out."
                         if empty else "Every threshold keeps at least one image."),

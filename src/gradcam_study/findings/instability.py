@@ -104,7 +104,8 @@ def farthest_unit(found: NonZeroAlphas) -> int:
 
 def extreme_unit_reading(found: NonZeroAlphas) -> Reading:
     """The unit holding an image's alpha farthest from one half: its alpha, ``t`` and ``2 + t``, whether it is the
-    closest to the pole, and whether its gradient or its map's activation sum *stands out* (``STANDS_OUT``)."""
+    closest to the pole, and whether its gradient or its map's activation sum *stands out* (``STANDS_OUT``, printed
+    as ``unit-stands-out``)."""
     alpha, term, gradient, sums = (x.cpu().numpy() for x in (found.alphas, found.terms, found.gradients,
                                                               found.activation_sums))
     worst = farthest_unit(found)
@@ -114,9 +115,11 @@ def extreme_unit_reading(found: NonZeroAlphas) -> Reading:
     closest_here = bool(np.isclose(np.abs(2 + term[worst]), extremes["closest_to_pole"]))
 
     def describe(name: str) -> str:
-        return "the largest of the image" if comparison[name] == 0 else "among the largest 1% of the image's units"
+        return ("the largest of the image" if comparison[name] == 0
+                else f"among the largest {percent(STANDS_OUT, 0)} of the image's units")
 
     return {
+        "unit-stands-out": percent(STANDS_OUT, 0),
         "unit-alpha": significant(alpha[worst], 5),
         "unit-term": significant(term[worst], 5),
         "unit-denominator": significant(2 + term[worst], 4),
@@ -132,7 +135,8 @@ def extreme_unit_reading(found: NonZeroAlphas) -> Reading:
         "unit-larger-gradient": percent(comparison["|gradient|"]),
         "unit-larger-sum": percent(comparison["map's activation sum"]),
         "unit-verdict": Markdown(
-            "Neither is among the largest 1% of the image's units: what sets this alpha apart is only where their "
+            f"Neither is among the largest {percent(STANDS_OUT, 0)} of the image's units: what sets this alpha apart is "
+            "only where their "
             "product t falls on the hyperbola of eq. (13)." if not standing_out else
             "So the unit is not an ordinary one with an unlucky t: its "
             + " and its ".join(f"{name} is {describe(name)}" for name in standing_out)
