@@ -141,6 +141,10 @@ def test_the_log_gap_and_the_narrowest_spread_of_the_papers_tables() -> None:
     assert "against 0.64 for Grad-CAM++ vs Grad-CAM" in claims.narrowest_spread(paper.table2(), 2)
 
 
+def test_layer_count_in_words() -> None:
+    assert [claims.layer_count(n) for n in (1, 2, 5)] == ["one layer", "two layers", "5 layers"]
+
+
 def test_the_spread_tells_the_means_story_only_where_the_plus_pair_is_narrowest() -> None:
     table2 = paper.table2()
     assert claims.spread_story(table2) == "The per-image spread tells the same story as the means."

@@ -200,6 +200,16 @@ def narrowest_spread(table2: pd.DataFrame, digits: int = 3, beside: str | None =
     return "; ".join(parts)
 
 
+def layer_count(layers: int) -> str:
+    """How many layers a study explains, for "on one model and ...": ``"one layer"``, ``"two layers"``, ``"5 layers"``.
+
+    >>> layer_count(1), layer_count(2)
+    ('one layer', 'two layers')
+    """
+    words = {1: "one", 2: "two", 3: "three"}
+    return f"{words.get(layers, str(layers))} layer{'' if layers == 1 else 's'}"
+
+
 def spread_story(table2: pd.DataFrame) -> str:
     """Whether the per-image spread of a Table 2 tells the story of the means (Grad-CAM++ closest to Grad-CAM+): the
     narrowest spread of the log relative performance is Grad-CAM++ vs Grad-CAM+'s with every score kind.
@@ -434,4 +444,4 @@ def architecture_items(summary: pd.DataFrame, studies: Mapping[str, object]) -> 
 
 __all__ = ["AGAINST_GRAD_CAM", "CLAIM_COLUMNS", "CLAIM_LABELS", "alpha_heatmap_items", "architecture_items",
            "claims_criteria", "claims_table", "criterion_words", "depth_items", "distance_clause", "grad_cam_items",
-           "inner_items", "log_gaps", "narrowest_spread", "plus_items", "setting_reading", "shown_claims", "spread_story"]
+           "inner_items", "layer_count", "log_gaps", "narrowest_spread", "plus_items", "setting_reading", "shown_claims", "spread_story"]
