@@ -45,6 +45,8 @@ from ..study.verdicts import (
     STRICT_EQUIVALENCE_MARGIN,
     TOP_SHARE,
     Verdict,
+    shown_alike,
+    shown_nearly_equal,
     verdict_words,
 )
 from .pairs import PairReading, held_for, read_pair
@@ -225,7 +227,7 @@ def spread_story(table2: pd.DataFrame) -> str:
 
 
 def _heatmaps_nearly_equal(similarity: pd.DataFrame, pair: str, kind: str) -> bool:
-    return similarity.loc[(pair, kind), "verdict"] in (Verdict.IDENTICAL.value, Verdict.NEARLY_EQUAL.value)
+    return shown_nearly_equal(similarity.loc[(pair, kind), "verdict"])
 
 
 def _nearly_equal_pairs(similarity: pd.DataFrame, kind: str) -> str:
@@ -401,8 +403,7 @@ def depth_items(depth: StudyResults, layers: Mapping[str, LayerResults], thresho
         rows = verdicts.xs(kind, level="score")
         verdict_at = rows[verdict_column(EQUIVALENCE_MARGIN)]
         alike = [name for name in rows.index
-                 if verdict_at[name] in (Verdict.ALIKE.value, Verdict.IDENTICAL.value)
-                 and heatmaps[name].loc[kind, "verdict"] in (Verdict.IDENTICAL.value, Verdict.NEARLY_EQUAL.value)]
+                 if shown_alike(verdict_at[name]) and shown_nearly_equal(heatmaps[name].loc[kind, "verdict"])]
         plus_ahead = [name for name in rows.index if verdict_at[name] == Verdict.SECOND_AHEAD.value]
         plus_plus_ahead = [name for name in rows.index if verdict_at[name] == Verdict.FIRST_AHEAD.value]
         items.append(

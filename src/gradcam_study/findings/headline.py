@@ -34,6 +34,8 @@ from ..study.verdicts import (
     STRICT_EQUIVALENCE_MARGIN,
     TOP_SHARE,
     Verdict,
+    shown_alike,
+    shown_nearly_equal,
     verdict_words,
 )
 from ..study.yardsticks import paired_comparison
@@ -66,10 +68,10 @@ def standing(claim: Claim, verdict: Verdict | str) -> Standing:
     if verdict in (Verdict.NOT_SEPARATED, Verdict.TOO_FEW_IMAGES):
         return "not_settled"
     if claim == "alike":
-        return "agrees" if verdict in (Verdict.IDENTICAL, Verdict.ALIKE) else "against"
+        return "agrees" if shown_alike(verdict) else "against"
     if claim == "better":
         return "agrees" if verdict == Verdict.FIRST_AHEAD else "against"
-    return "agrees" if verdict in (Verdict.IDENTICAL, Verdict.NEARLY_EQUAL) else "against"
+    return "agrees" if shown_nearly_equal(verdict) else "against"
 
 
 def findings(results: LayerResults, kind: ScoreKind, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:

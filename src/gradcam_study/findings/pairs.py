@@ -22,7 +22,7 @@ from ..methods import PLUS_PAIR_ID, pair_id, pair_methods
 from ..presentation.formats import interval, p_equals, percent, ratio
 from ..presentation.labels import METHOD_LABELS, SCORE_KIND_LABELS, pair_label
 from ..study.results import raw_tost_column, tost_column, verdict_column
-from ..study.verdicts import EQUIVALENCE_MARGIN, SHOWN_MARGINS, Verdict, verdict_words
+from ..study.verdicts import EQUIVALENCE_MARGIN, SHOWN_MARGINS, shown_alike, verdict_words
 from .words import wilcoxon_reading
 
 
@@ -82,7 +82,7 @@ class PairReading:
 
     def alike(self, margin: float = EQUIVALENCE_MARGIN) -> bool:
         """Whether the pair is shown to perform alike at ``margin``, or draws identical heatmaps."""
-        return self.verdict(margin) in (Verdict.ALIKE.value, Verdict.IDENTICAL.value)
+        return shown_alike(self.verdict(margin))
 
     def verdict_words(self, margin: float = EQUIVALENCE_MARGIN) -> str:
         """The verdict at ``margin`` in words, naming the methods: ``"Grad-CAM++ ahead"``, ``"alike"``."""

@@ -118,6 +118,20 @@ def verdict_words(verdict: Verdict | str, first: str = "the first", second: str 
     }[verdict]
 
 
+def shown_alike(verdict: Verdict | str) -> bool:
+    """Whether a performance verdict shows the pair alike: "alike" within the margin, or identical heatmaps.
+
+    >>> shown_alike("identical"), shown_alike(Verdict.ALIKE), shown_alike("not_separated")
+    (True, True, False)
+    """
+    return Verdict(verdict) in (Verdict.ALIKE, Verdict.IDENTICAL)
+
+
+def shown_nearly_equal(verdict: Verdict | str) -> bool:
+    """Whether a heatmap verdict shows the pair's heatmaps nearly equal (or identical)."""
+    return Verdict(verdict) in (Verdict.NEARLY_EQUAL, Verdict.IDENTICAL)
+
+
 def swapped(verdict: Verdict | str) -> Verdict:
     """The same verdict with the two methods' roles exchanged."""
     verdict = Verdict(verdict)
@@ -318,6 +332,8 @@ __all__ = [
     "paired_verdict",
     "relative_performance_verdict",
     "signed_rank_test",
+    "shown_alike",
+    "shown_nearly_equal",
     "swapped",
     "ties_to_zero",
     "verdict_words",
